@@ -1,0 +1,15 @@
+"""Korrigo's API: the Chalice app. Wiring only: blueprints and middleware; logic is in chalicelib."""
+
+from chalice import Chalice
+
+from chalicelib.middleware import http_middleware
+from chalicelib.routes import audit, auth, health, users
+from chalicelib.settings import get_settings
+
+settings = get_settings()  # refuses to start on an unsafe production configuration
+
+app = Chalice(app_name="korrigo")
+app.api.binary_types.append("application/pdf")
+app.register_middleware(http_middleware, "http")
+for blueprint in (health.blueprint, auth.blueprint, users.blueprint, audit.blueprint):
+    app.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Korrigo's domain, shared by the API (app.py) and the event-driven functions."""

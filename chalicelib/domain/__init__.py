@@ -1,0 +1,1 @@
+"""Pure rules of Korrigo: no I/O, no AWS, testable without mocks."""

@@ -1,0 +1,70 @@
+"""Student copies (the unit of grading) and their page images."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.models.base import index_meta, table_meta, utcnow
+
+
+class CopyExamIndex(GlobalSecondaryIndex):
+    """An exam's copies in anonymous-id order (admin lists, identification, dispatch, exports)."""
+
+    Meta = index_meta("exam-index")
+    exam_id = UnicodeAttribute(hash_key=True)
+    anonymous_id = UnicodeAttribute(range_key=True)
+
+
+class CopyTeacherIndex(GlobalSecondaryIndex):
+    """The copies dispatched to one teacher, per exam."""
+
+    Meta = index_meta("teacher-index")
+    teacher_id = UnicodeAttribute(hash_key=True)
+    exam_id = UnicodeAttribute(range_key=True)
+
+
+class CopyStudentIndex(GlobalSecondaryIndex):
+    """A student's copies, per exam (student portal)."""
+
+    Meta = index_meta("student-index")
+    student_id = UnicodeAttribute(hash_key=True)
+    exam_id = UnicodeAttribute(range_key=True)
+
+
+class Copy(Model):
+    """One student's copy. ``status`` follows the copy life cycle; every transition is conditional."""
+
+    Meta = table_meta("copies")
+    id = UnicodeAttribute(hash_key=True)
+    exam_id = UnicodeAttribute()
+    upload_id = UnicodeAttribute()
+    anonymous_id = UnicodeAttribute()
+    status = UnicodeAttribute(default="STAGING")
+    page_count = NumberAttribute(default=0)
+    student_id = UnicodeAttribute(null=True)
+    teacher_id = UnicodeAttribute(null=True)
+    grading_error = UnicodeAttribute(null=True)
+    grading_attempts = NumberAttribute(default=0)
+    final_pdf_key = UnicodeAttribute(null=True)
+    total = NumberAttribute(null=True)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+    version = NumberAttribute(default=1)
+
+    exam_index = CopyExamIndex()
+    teacher_index = CopyTeacherIndex()
+    student_index = CopyStudentIndex()
+
+
+class Page(Model):
+    """A rendered page of a copy: the web image, the masked variant for teachers, its size."""
+
+    Meta = table_meta("pages")
+    copy_id = UnicodeAttribute(hash_key=True)
+    index = NumberAttribute(range_key=True)
+    image_key = UnicodeAttribute()
+    masked_image_key = UnicodeAttribute(null=True)
+    width = NumberAttribute()
+    height = NumberAttribute()

@@ -1,0 +1,66 @@
+"""Exams with their marking scheme and assigned teachers, and the scan uploads of an exam."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.models.base import index_meta, table_meta, utcnow
+
+
+class ExamListIndex(GlobalSecondaryIndex):
+    """Every exam, newest first (one small partition: a school has hundreds of exams, not millions)."""
+
+    Meta = index_meta("list-index")
+    kind = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class Exam(Model):
+    """An exam: its settings, marking scheme (a JSON tree with stable node ids) and teachers."""
+
+    Meta = table_meta("exams")
+    id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute(default="EXAM")
+    name = UnicodeAttribute()
+    subject = UnicodeAttribute(default="")
+    date = UnicodeAttribute()  # ISO date
+    upload_mode = UnicodeAttribute()  # "BATCH" | "INDIVIDUAL"
+    pages_per_copy = NumberAttribute(null=True)
+    split_a3 = NumberAttribute(default=0)
+    marking_scheme = JSONAttribute(null=True)
+    max_points = NumberAttribute(default=20)
+    teacher_ids = UnicodeSetAttribute(null=True)
+    anonymous_prefix = UnicodeAttribute()
+    copy_counter = NumberAttribute(default=0)
+    released_at = UTCDateTimeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+    version = NumberAttribute(default=1)
+
+    list_index = ExamListIndex()
+
+
+class Upload(Model):
+    """A scan uploaded to an exam: ``UPLOADED → PROCESSING → DONE | FAILED`` with counts."""
+
+    Meta = table_meta("uploads")
+    exam_id = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+    filename = UnicodeAttribute()
+    size = NumberAttribute()
+    object_key = UnicodeAttribute()
+    status = UnicodeAttribute(default="UPLOADED")
+    error = UnicodeAttribute(null=True)
+    copies = NumberAttribute(default=0)
+    pages = NumberAttribute(default=0)
+    created_by = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)

@@ -1,0 +1,66 @@
+"""Students of the roster (with their portal account) and their enrolment in exams."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.models.base import index_meta, table_meta, utcnow
+
+
+class StudentEmailIndex(GlobalSecondaryIndex):
+    """Student login by e-mail (lower-cased)."""
+
+    Meta = index_meta("email-index")
+    email = UnicodeAttribute(hash_key=True)
+
+
+class StudentIdentityIndex(GlobalSecondaryIndex):
+    """Roster upsert by identity (normalised name + birth date) when a row has no e-mail."""
+
+    Meta = index_meta("identity-index")
+    identity_key = UnicodeAttribute(hash_key=True)
+
+
+class Student(Model):
+    """A student: identity from the roster and a portal account (random initial password)."""
+
+    Meta = table_meta("students")
+    id = UnicodeAttribute(hash_key=True)
+    last_name = UnicodeAttribute()
+    first_name = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    identity_key = UnicodeAttribute()
+    birth_date = UnicodeAttribute(null=True)  # ISO date
+    class_name = UnicodeAttribute(null=True)
+    group = UnicodeAttribute(null=True)
+    student_number = UnicodeAttribute(null=True)
+    password_hash = UnicodeAttribute(null=True)
+    must_change_password = BooleanAttribute(default=True)
+    active = BooleanAttribute(default=True)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)
+    version = NumberAttribute(default=1)
+
+    email_index = StudentEmailIndex()
+    identity_index = StudentIdentityIndex()
+
+
+class StudentExamsIndex(GlobalSecondaryIndex):
+    """The exams a student is enrolled in (student portal)."""
+
+    Meta = index_meta("student-index")
+    student_id = UnicodeAttribute(hash_key=True)
+    exam_id = UnicodeAttribute(range_key=True)
+
+
+class Enrolment(Model):
+    """A student on an exam's roster."""
+
+    Meta = table_meta("enrolments")
+    exam_id = UnicodeAttribute(hash_key=True)
+    student_id = UnicodeAttribute(range_key=True)
+    created_at = UTCDateTimeAttribute(default=utcnow)
+
+    student_index = StudentExamsIndex()

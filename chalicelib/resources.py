@@ -1,0 +1,41 @@
+"""The platform's buckets, queues and S3 → SQS routes: one definition for infra/ and local mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.settings import Settings
+
+#: Key prefixes of the files bucket. Objects created under an event prefix feed that function.
+SCANS_PREFIX = "scans/"
+HEADERS_PREFIX = "headers/"
+RENDER_SPECS_PREFIX = "renders/"
+PAGES_PREFIX = "pages/"
+FINAL_PREFIX = "final/"
+EXPORTS_PREFIX = "exports/"
+
+
+@dataclass(frozen=True)
+class EventRoute:
+    """Objects created under ``prefix`` (ending with ``suffix``) are queued for ``function``."""
+
+    function: str
+    prefix: str
+    suffix: str
+    max_receive_count: int = 3
+    visibility_timeout: int = 300
+
+
+EVENT_ROUTES: tuple[EventRoute, ...] = (
+    EventRoute("ingest", SCANS_PREFIX, ".pdf", visibility_timeout=900),
+    EventRoute("ocr", HEADERS_PREFIX, ".jpg"),
+    EventRoute("render", RENDER_SPECS_PREFIX, ".json"),
+)
+
+
+def queue_names(settings: Settings) -> dict[str, tuple[str, str]]:
+    """Function name → (queue name, dead-letter queue name)."""
+    return {
+        route.function: (settings.queue_name(route.function), settings.queue_name(route.function, True))
+        for route in EVENT_ROUTES
+    }

@@ -1,0 +1,1 @@
+"""Blueprints, one per context; each route parses, authorises (``endpoint``) and calls a service."""

@@ -1,0 +1,121 @@
+"""Append-only audit trail: every state change and sensitive read becomes one immutable event."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.principal import Origin, Principal
+from chalicelib.models.audit import AuditEvent
+from chalicelib.models.base import utcnow
+from chalicelib.observability import logger
+
+
+def build_event(
+    action: str,
+    *,
+    actor: Principal | None = None,
+    origin: Origin = Origin(),
+    outcome: str = "success",
+    target_type: str | None = None,
+    target_id: str | None = None,
+    exam_id: str | None = None,
+    copy_id: str | None = None,
+    metadata: dict[str, Any] | None = None,
+    actor_id: str | None = None,
+    actor_role: str | None = None,
+) -> AuditEvent:
+    """An unsaved audit event (to add to a transaction); ``record`` saves one on its own."""
+    at = utcnow()
+    event_id = uuid.uuid4().hex
+    return AuditEvent(
+        at.strftime("%Y-%m"),
+        f"{at.isoformat()}#{event_id}",
+        id=event_id,
+        at=at,
+        action=action,
+        outcome=outcome,
+        actor_id=actor.id if actor else actor_id,
+        actor_role=str(actor.role) if actor else actor_role,
+        ip=origin.ip,
+        request_id=origin.request_id,
+        target_type=target_type,
+        target_id=target_id,
+        exam_id=exam_id,
+        copy_id=copy_id,
+        metadata=metadata or {},
+    )
+
+
+def record(action: str, **fields: Any) -> AuditEvent:
+    """Save one audit event (never overwriting another) and log it."""
+    event = build_event(action, **fields)
+    event.save(condition=AuditEvent.sort_key.does_not_exist())
+    logger.info("audit", extra={"audit_action": action, "outcome": event.outcome,
+                                "target_id": event.target_id, "actor_id": event.actor_id})
+    return event
+
+
+def serialise(event: AuditEvent) -> dict[str, Any]:
+    """The API shape of an audit event."""
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "action": event.action,
+        "outcome": event.outcome,
+        "actor_id": event.actor_id,
+        "actor_role": event.actor_role,
+        "ip": event.ip,
+        "request_id": event.request_id,
+        "target_type": event.target_type,
+        "target_id": event.target_id,
+        "exam_id": event.exam_id,
+        "copy_id": event.copy_id,
+        "metadata": event.metadata,
+    }
+
+
+def _months_between(since: datetime, until: datetime) -> list[str]:
+    months = []
+    year, month = since.year, since.month
+    while (year, month) <= (until.year, until.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def query(
+    *,
+    since: datetime,
+    until: datetime,
+    exam_id: str | None = None,
+    copy_id: str | None = None,
+    actor_id: str | None = None,
+    limit: int = 500,
+) -> list[AuditEvent]:
+    """Events in ``[since, until]`` for one copy, exam or actor (or all), newest first, no Scan."""
+    sort_range = AuditEvent.sort_key.between(since.isoformat(), until.isoformat() + "~")
+    if copy_id:
+        pages = [AuditEvent.copy_index.query(copy_id, sort_range, scan_index_forward=False)]
+    elif exam_id:
+        pages = [AuditEvent.exam_index.query(exam_id, sort_range, scan_index_forward=False)]
+    elif actor_id:
+        pages = [AuditEvent.actor_index.query(actor_id, sort_range, scan_index_forward=False)]
+    else:
+        pages = [
+            AuditEvent.query(month, sort_range, scan_index_forward=False)
+            for month in reversed(_months_between(since, until))
+        ]
+    events: list[AuditEvent] = []
+    for page in pages:
+        for event in page:
+            if exam_id and event.exam_id != exam_id:
+                continue
+            if actor_id and event.actor_id != actor_id:
+                continue
+            events.append(event)
+            if len(events) >= limit:
+                return events
+    return events
+

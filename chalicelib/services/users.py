@@ -1,0 +1,124 @@
+"""Staff account management by admins: create, list, disable/enable, reset a password."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.principal import Origin, Principal
+from chalicelib.domain.roles import STAFF_ROLES, Role
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.models.base import condition_failed, utcnow
+from chalicelib.models.users import UniqueValue, User
+from chalicelib.services import audit, passwords, sessions
+from chalicelib.settings import get_settings
+
+
+def serialise(user: User) -> dict[str, Any]:
+    """The API shape of a staff account (never the password hash)."""
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "role": user.role,
+        "active": bool(user.active),
+        "must_change_password": bool(user.must_change_password),
+        "created_at": user.created_at.isoformat(),
+    }
+
+
+def get_user(user_id: str) -> User:
+    """The staff account ``user_id`` or 404."""
+    try:
+        return User.get(user_id, consistent_read=True)
+    except DoesNotExist as error:
+        raise NotFound("No such user.") from error
+
+
+def create_user(
+    *,
+    username: str,
+    email: str,
+    password: str,
+    role: Role,
+    must_change_password: bool,
+    actor: Principal | None,
+    origin: Origin,
+) -> User:
+    """Create a staff account; username and e-mail are claimed in the same transaction (409 if taken)."""
+    username, email = username.strip().lower(), email.strip().lower()
+    if role not in STAFF_ROLES:
+        raise Conflict("Staff accounts are admins or teachers.")
+    passwords.require_acceptable(password, personal=(username, email))
+    user = User(
+        uuid.uuid4().hex,
+        username=username,
+        email=email,
+        role=str(role),
+        password_hash=passwords.hash_password(password),
+        must_change_password=must_change_password,
+    )
+    try:
+        with TransactWrite(connection=Connection(region=get_settings().aws_region)) as transaction:
+            transaction.save(user, condition=User.id.does_not_exist())
+            for claim in (f"username#{username}", f"email#{email}"):
+                transaction.save(UniqueValue(claim, owner_id=user.id),
+                                 condition=UniqueValue.value.does_not_exist())
+    except TransactWriteError as error:
+        if condition_failed(error):
+            raise Conflict("That username or e-mail is already in use.") from error
+        raise
+    audit.record("user.create", actor=actor, origin=origin, target_type="user", target_id=user.id,
+                 metadata={"username": username, "role": str(role)})
+    return user
+
+
+def list_users(role: Role | None = None) -> list[User]:
+    """Staff accounts, optionally of one role, sorted by username (index queries, no Scan)."""
+    roles = [role] if role else sorted(STAFF_ROLES)
+    users: list[User] = []
+    for each in roles:
+        users.extend(User.role_index.query(str(each)))
+    return sorted(users, key=lambda user: user.username)
+
+
+def _update(user: User, actions: list[Any]) -> User:
+    try:
+        user.update(
+            actions=[*actions, User.updated_at.set(utcnow()), User.version.add(1)],
+            condition=User.version == user.version,
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            raise Conflict("The account changed meanwhile; reload and try again.") from error
+        raise
+    return user
+
+
+def set_active(user_id: str, active: bool, *, actor: Principal, origin: Origin) -> User:
+    """Enable or disable an account; disabling revokes all its sessions at once."""
+    if user_id == actor.id and not active:
+        raise Conflict("You cannot disable your own account.")
+    user = _update(get_user(user_id), [User.active.set(active)])
+    closed = 0 if active else sessions.close_all_sessions(user.id)
+    audit.record("user.enable" if active else "user.disable", actor=actor, origin=origin,
+                 target_type="user", target_id=user.id, metadata={"sessions_closed": closed})
+    return user
+
+
+def reset_password(user_id: str, password: str, *, actor: Principal, origin: Origin) -> User:
+    """Set a temporary password the user must change at next login; their sessions are revoked."""
+    user = get_user(user_id)
+    passwords.require_acceptable(password, personal=(user.username, user.email))
+    user = _update(user, [
+        User.password_hash.set(passwords.hash_password(password)),
+        User.must_change_password.set(True),
+    ])
+    closed = sessions.close_all_sessions(user.id)
+    audit.record("user.password_reset", actor=actor, origin=origin, target_type="user",
+                 target_id=user.id, metadata={"sessions_closed": closed})
+    return user

@@ -1,0 +1,116 @@
+"""Runtime settings read from the environment, validated once, with the production guards."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "local-only-secret-do-not-deploy-korrigo"
+DEFAULT_DEMO_PASSWORD = "Korrigo-demo-2026"
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Every knob of Korrigo; environment variables are prefixed with ``KORRIGO_``."""
+
+    model_config = SettingsConfigDict(env_prefix="KORRIGO_", extra="ignore")
+
+    stage: Literal["local", "prod"] = "local"
+    debug: bool = False
+    allowed_origins: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:8000"])
+    rate_limit_enabled: bool = True
+    secret_key: str = DEFAULT_SECRET
+    resource_prefix: str = "korrigo-dev"
+    bucket_name: str = ""
+    aws_region: str = Field(default="eu-west-3", validation_alias="AWS_DEFAULT_REGION")
+    aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    demo_password: str | None = None
+    trust_forwarded_for: bool = False
+
+    session_lifetime_seconds: int = 4 * 3600
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    password_change_max: int = 10
+    password_change_window_seconds: int = 3600
+    max_json_body_bytes: int = 256 * 1024
+
+    @property
+    def is_local(self) -> bool:
+        """True in local mode (the emulator on 127.0.0.1), False when deployed."""
+        return self.stage == "local"
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Session cookies carry ``Secure`` everywhere but in local mode (plain http)."""
+        return not self.is_local
+
+    @property
+    def files_bucket(self) -> str:
+        """The private, versioned bucket holding scans, pages, headers and final PDFs."""
+        return self.bucket_name or f"{self.resource_prefix}-files"
+
+    def table_name(self, entity: str) -> str:
+        """Physical DynamoDB table name of an entity."""
+        return f"{self.resource_prefix}-{entity}"
+
+    def queue_name(self, function: str, dead_letter: bool = False) -> str:
+        """Physical SQS queue name of a function's queue or of its dead-letter queue."""
+        return f"{self.resource_prefix}-{function}" + ("-dlq" if dead_letter else "")
+
+    def effective_demo_password(self) -> str | None:
+        """The demo accounts' password: the configured one, or the documented default locally."""
+        if self.demo_password:
+            return self.demo_password
+        return DEFAULT_DEMO_PASSWORD if self.is_local else None
+
+
+def deployment_problems(settings: Settings) -> list[str]:
+    """Name every setting that makes a production deployment unsafe (empty when all is well)."""
+    if settings.is_local:
+        return []
+    problems = []
+    if settings.debug:
+        problems.append("KORRIGO_DEBUG must be false in production")
+    origins = [origin.strip() for origin in settings.allowed_origins if origin.strip()]
+    if not origins:
+        problems.append("KORRIGO_ALLOWED_ORIGINS must list the site's origin in production")
+    if any("*" in origin for origin in origins):
+        problems.append("KORRIGO_ALLOWED_ORIGINS must not contain a wildcard in production")
+    if any(origin.startswith("http://") for origin in origins):
+        problems.append("KORRIGO_ALLOWED_ORIGINS must use https in production")
+    if not settings.rate_limit_enabled:
+        problems.append("KORRIGO_RATE_LIMIT_ENABLED must be true in production")
+    if settings.secret_key == DEFAULT_SECRET or len(settings.secret_key) < MIN_SECRET_LENGTH:
+        problems.append(
+            f"KORRIGO_SECRET_KEY must be a unique secret of at least {MIN_SECRET_LENGTH} characters"
+        )
+    if settings.aws_endpoint_url:
+        problems.append("AWS_ENDPOINT_URL must not be set in production (it points at a local emulator)")
+    if settings.demo_password:
+        problems.append("KORRIGO_DEMO_PASSWORD must not be set in production")
+    if settings.trust_forwarded_for:
+        problems.append("KORRIGO_TRUST_FORWARDED_FOR must be false in production")
+    return problems
+
+
+class UnsafeDeployment(RuntimeError):
+    """Raised at start-up when the production guards find a bad setting."""
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, validated; refuses to run an unsafe production configuration."""
+    settings = Settings()
+    problems = deployment_problems(settings)
+    if problems:
+        raise UnsafeDeployment("Refusing to start: " + "; ".join(problems))
+    return settings
+
+
+def reset_settings_cache() -> None:
+    """Forget the cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()
+

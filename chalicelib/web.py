@@ -1,0 +1,194 @@
+"""The HTTP edge: the ``endpoint`` decorator (access + parsing + error mapping) and responses."""
+
+from __future__ import annotations
+
+import functools
+import json
+import uuid
+from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, Callable, TypeVar
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import access as access_rules
+from chalicelib.domain.principal import Origin, Principal
+from chalicelib.errors import BadRequest, Forbidden, KorrigoError, PayloadTooLarge, UnsupportedMediaType
+from chalicelib.observability import logger
+from chalicelib.services import auth, sessions
+from chalicelib.settings import get_settings
+
+BodyT = TypeVar("BodyT", bound=BaseModel)
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+@dataclass
+class RequestContext:
+    """What a route handler gets: the request, its id and origin, and the authorised principal."""
+
+    request: Request
+    request_id: str
+    origin: Origin
+    principal: Principal | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def caller(self) -> Principal:
+        """The signed-in principal (routes that are not public always have one)."""
+        if self.principal is None:
+            raise Forbidden("Sign in first.")
+        return self.principal
+
+    def body(self, model: type[BodyT]) -> BodyT:
+        """The JSON body validated against ``model``: 400 naming the bad fields, 415, 413."""
+        content_type = (self.request.headers.get("content-type") or "").split(";")[0].strip()
+        if content_type != "application/json":
+            raise UnsupportedMediaType("Send the body as application/json.")
+        raw = self.request.raw_body or b""
+        if len(raw) > get_settings().max_json_body_bytes:
+            raise PayloadTooLarge("The request body is too large.")
+        try:
+            data = json.loads(raw or b"null")
+        except (ValueError, UnicodeDecodeError) as error:
+            raise BadRequest("The body is not valid JSON.") from error
+        if not isinstance(data, dict):
+            raise BadRequest("The body must be a JSON object.")
+        try:
+            return model.model_validate(data)
+        except ValidationError as error:
+            raise BadRequest(_describe(error), extra={"fields": _fields(error)}) from error
+
+    def query(self, name: str) -> str | None:
+        """One query-string parameter, or None."""
+        return (self.request.query_params or {}).get(name)
+
+    def cookie(self, name: str) -> str | None:
+        """A request cookie's value, or None."""
+        jar = SimpleCookie()
+        try:
+            jar.load(self.request.headers.get("cookie") or "")
+        except CookieError:
+            return None
+        morsel = jar.get(name)
+        return morsel.value if morsel else None
+
+
+def _fields(error: ValidationError) -> list[dict[str, str]]:
+    return [
+        {"field": ".".join(str(part) for part in item["loc"]) or "body", "message": item["msg"]}
+        for item in error.errors()
+    ]
+
+
+def _describe(error: ValidationError) -> str:
+    return "Invalid request: " + "; ".join(f"{f['field']}: {f['message']}" for f in _fields(error))
+
+
+def client_ip(request: Request) -> str | None:
+    """The caller's IP (API Gateway's source IP; the first forwarded hop behind the local gateway)."""
+    if get_settings().trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return ((request.context or {}).get("identity") or {}).get("sourceIp")
+
+
+def request_id_of(request: Request) -> str:
+    """API Gateway's request id, or a fresh one (local mode); stored on the request for reuse."""
+    existing = getattr(request, "korrigo_request_id", None)
+    if existing:
+        return existing
+    request_id = (request.context or {}).get("requestId") or uuid.uuid4().hex
+    request.korrigo_request_id = request_id  # type: ignore[attr-defined]
+    return request_id
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response."""
+    return Response(body=body, status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def empty_response(status: int = 204, headers: dict[str, str] | None = None) -> Response:
+    """A response without a body (204)."""
+    return Response(body="", status_code=status, headers=headers or {})
+
+
+def error_response(error: KorrigoError) -> Response:
+    """The JSON error response of a domain error."""
+    return json_response(error.body(), error.status, error.headers)
+
+
+def internal_error_response(request_id: str) -> Response:
+    """The 500 response: no stack trace, the request id to quote to support."""
+    return json_response(
+        {"error": {"code": "internal_error",
+                   "message": f"An unexpected error occurred (request id {request_id})."}},
+        500,
+    )
+
+
+def session_cookie(token: str) -> str:
+    """The session cookie: no Expires/Max-Age (ends with the browser), HttpOnly, SameSite=Strict."""
+    secure = "; Secure" if get_settings().cookie_secure else ""
+    return f"{sessions.COOKIE_NAME}={token}; Path=/api; HttpOnly; SameSite=Strict{secure}"
+
+
+def cleared_session_cookie() -> str:
+    """A cookie header that makes the browser forget the session cookie."""
+    secure = "; Secure" if get_settings().cookie_secure else ""
+    return (f"{sessions.COOKIE_NAME}=; Path=/api; HttpOnly; SameSite=Strict{secure}; "
+            "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+
+
+Handler = Callable[..., Any]
+
+
+def endpoint(
+    blueprint: Blueprint,
+    path: str,
+    *,
+    methods: list[str],
+    access: access_rules.Access,
+    content_types: list[str] | None = None,
+) -> Callable[[Handler], Handler]:
+    """Register ``handler(ctx, **path_params)`` on ``path`` behind ``access``.
+
+    The wrapper resolves the session, applies the access rule (401/403, CSRF), maps domain errors
+    to JSON responses and unexpected ones to a 500 carrying the request id.
+    """
+
+    def decorate(handler: Handler) -> Handler:
+        @functools.wraps(handler)
+        def view(**path_params: str) -> Response:
+            request = blueprint.current_request
+            request_id = request_id_of(request)
+            ctx = RequestContext(request, request_id, Origin(ip=client_ip(request), request_id=request_id))
+            try:
+                principal = None if access.public else auth.resolve(ctx.cookie(sessions.COOKIE_NAME))
+                ctx.principal = access_rules.authorise(
+                    access, principal, request.method, request.headers.get("x-csrf-token"))
+                result = handler(ctx, **path_params)
+            except KorrigoError as error:
+                return error_response(error)
+            except Exception:  # noqa: BLE001 - the edge turns every surprise into a clean 500
+                logger.exception("unhandled error", extra={"path": request.path})
+                return internal_error_response(request_id)
+            response = result if isinstance(result, Response) else json_response(result)
+            response.headers.update(ctx.response_headers)
+            return response
+
+        view.korrigo_access = access  # type: ignore[attr-defined]
+        blueprint.route(path, methods=methods,
+                        content_types=content_types or ["application/json"])(view)
+        return handler
+
+    return decorate
+

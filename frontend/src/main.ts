@@ -1,0 +1,8 @@
+import { createApp } from 'vue'
+import App from './App.vue'
+import { buildRouter } from './router'
+import './styles.css'
+
+const router = buildRouter()
+
+createApp(App).use(router).mount('#app')

@@ -1,0 +1,87 @@
+import { createRouter, createWebHistory, type RouteRecordRaw, type RouterHistory } from 'vue-router'
+import { installAuthRedirect, loadMe, type SessionUser } from '../stores/session'
+import { decideNavigation } from './guards'
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/', name: 'root', component: { render: () => null } },
+  {
+    path: '/login',
+    name: 'login',
+    component: () => import('../views/StaffLoginView.vue'),
+    meta: { guestOnly: true, title: 'Staff sign-in' },
+  },
+  {
+    path: '/student/login',
+    name: 'student-login',
+    component: () => import('../views/StudentLoginView.vue'),
+    meta: { guestOnly: true, title: 'Student sign-in' },
+  },
+  {
+    path: '/',
+    component: () => import('../layouts/AppLayout.vue'),
+    children: [
+      {
+        path: 'change-password',
+        name: 'change-password',
+        component: () => import('../views/ChangePasswordView.vue'),
+        meta: { requiresAuth: true, passwordChange: true, title: 'Change password' },
+      },
+      {
+        path: 'admin',
+        name: 'admin',
+        component: () => import('../views/AdminDashboardView.vue'),
+        meta: { roles: ['admin'], title: 'Admin dashboard' },
+      },
+      {
+        path: 'admin/users',
+        name: 'admin-users',
+        component: () => import('../views/AdminUsersView.vue'),
+        meta: { roles: ['admin'], title: 'Users' },
+      },
+      {
+        path: 'teacher',
+        name: 'teacher',
+        component: () => import('../views/TeacherDashboardView.vue'),
+        meta: { roles: ['teacher'], title: 'Teacher dashboard' },
+      },
+      {
+        path: 'student',
+        name: 'student',
+        component: () => import('../views/StudentDashboardView.vue'),
+        meta: { roles: ['student'], title: 'My results' },
+      },
+    ],
+  },
+  {
+    path: '/:pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('../views/NotFoundView.vue'),
+    meta: { title: 'Page not found' },
+  },
+]
+
+export function buildRouter(history: RouterHistory = createWebHistory(import.meta.env.BASE_URL)) {
+  const router = createRouter({
+    history,
+    routes,
+    scrollBehavior: () => ({ top: 0 }),
+  })
+
+  router.beforeEach(async (to) => {
+    let user: SessionUser | null
+    try {
+      user = await loadMe()
+    } catch {
+      // Backend unreachable: behave as signed out; the next navigation retries.
+      user = null
+    }
+    return decideNavigation(to, user)
+  })
+
+  router.afterEach((to) => {
+    document.title = to.meta.title ? `${to.meta.title} · Korrigo` : 'Korrigo'
+  })
+
+  installAuthRedirect(router)
+  return router
+}

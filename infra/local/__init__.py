@@ -1,0 +1,1 @@
+"""Local mode machinery: the AWS emulator, provisioning, the event pump and the dev runner."""

@@ -1,0 +1,153 @@
+"""Sign-in, sessions, CSRF, throttling and password changes through the HTTP API."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+from freezegun import freeze_time
+
+from chalicelib.domain.roles import Role
+from chalicelib.models.base import utcnow
+from tests.unit.conftest import PASSWORD, make_user, sign_in
+
+JSON = {"Content-Type": "application/json"}
+
+
+def post(api, path, body, headers=None):
+    return api.http.post(path, headers={**JSON, **(headers or {})}, body=json.dumps(body))
+
+
+def test_login_sets_a_browser_session_cookie_and_returns_the_user(api):
+    make_user("alice", Role.ADMIN)
+    response = post(api, "/api/login", {"username": "ALICE", "password": PASSWORD})
+    assert response.status_code == 200
+    body = json.loads(response.body)
+    assert body["status"] == "success"
+    assert body["user"]["username"] == "alice" and body["user"]["role"] == "admin"
+    assert body["csrf_token"]
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Expires" not in cookie and "Max-Age" not in cookie
+    assert "Secure" not in cookie  # local mode is plain http
+
+
+def test_login_by_email_works(api):
+    make_user("bob")
+    response = post(api, "/api/login", {"username": "bob@school.test", "password": PASSWORD})
+    assert response.status_code == 200
+
+
+def test_unknown_user_and_wrong_password_get_the_same_generic_401(api):
+    make_user("carol")
+    unknown = post(api, "/api/login", {"username": "nobody", "password": PASSWORD})
+    wrong = post(api, "/api/login", {"username": "carol", "password": "Wrong-password-123"})
+    assert unknown.status_code == wrong.status_code == 401
+    assert json.loads(unknown.body) == json.loads(wrong.body)
+
+
+def test_sixth_failure_within_fifteen_minutes_is_throttled_with_retry_after(api):
+    make_user("dave")
+    for _ in range(5):
+        assert post(api, "/api/login", {"username": "dave", "password": "nope-nope-nope"}).status_code == 401
+    sixth = post(api, "/api/login", {"username": "dave", "password": PASSWORD})
+    assert sixth.status_code == 429
+    assert 0 < int(sixth.headers["Retry-After"]) <= 15 * 60
+    assert json.loads(sixth.body)["error"]["code"] == "too_many_requests"
+
+
+def test_throttling_is_per_ip_across_accounts(api):
+    for index in range(5):
+        post(api, "/api/login", {"username": f"ghost{index}", "password": "whatever-123"})
+    make_user("erin")
+    assert post(api, "/api/login", {"username": "erin", "password": PASSWORD}).status_code == 429
+
+
+def test_failures_older_than_the_window_no_longer_count(api):
+    make_user("frank")
+    for _ in range(5):
+        post(api, "/api/login", {"username": "frank", "password": "nope-nope-nope"})
+    with freeze_time(utcnow() + timedelta(minutes=15, seconds=1)):
+        assert post(api, "/api/login", {"username": "frank", "password": PASSWORD}).status_code == 200
+
+
+def test_me_returns_the_user_and_csrf_token(api, admin):
+    response = api.http.get("/api/me", headers=admin.headers())
+    body = json.loads(response.body)
+    assert response.status_code == 200
+    assert body["user"]["role"] == "admin" and body["csrf_token"] == admin.csrf
+
+
+def test_session_older_than_four_hours_is_refused(api, admin):
+    with freeze_time(utcnow() + timedelta(hours=4, seconds=1)):
+        response = api.http.get("/api/me", headers=admin.headers())
+    assert response.status_code == 401
+
+
+def test_session_younger_than_four_hours_is_accepted(api, admin):
+    with freeze_time(utcnow() + timedelta(hours=3, minutes=59)):
+        assert api.http.get("/api/me", headers=admin.headers()).status_code == 200
+
+
+def test_state_changing_request_without_csrf_header_is_refused(api, admin):
+    response = api.http.post("/api/logout", headers=admin.headers(csrf=False), body="{}")
+    assert response.status_code == 403
+    assert api.http.get("/api/me", headers=admin.headers()).status_code == 200  # nothing changed
+
+
+def test_state_changing_request_with_another_sessions_csrf_token_is_refused(api, admin, teacher):
+    headers = {**admin.headers(), "X-CSRF-Token": teacher.csrf}
+    assert api.http.post("/api/logout", headers=headers, body="{}").status_code == 403
+
+
+def test_logout_revokes_the_session(api, admin):
+    assert api.http.post("/api/logout", headers=admin.headers(), body="{}").status_code == 204
+    assert api.http.get("/api/me", headers=admin.headers()).status_code == 401
+
+
+def test_malformed_json_and_wrong_types_get_400_naming_the_problem(api):
+    bad_json = api.http.post("/api/login", headers=JSON, body="{not json")
+    assert bad_json.status_code == 400
+    assert json.loads(bad_json.body)["error"]["code"] == "bad_request"
+    wrong_type = post(api, "/api/login", {"username": 42, "password": ["x"]})
+    assert wrong_type.status_code == 400
+    assert "username" in json.loads(wrong_type.body)["error"]["message"]
+
+
+def test_change_password_requires_the_current_one_and_the_policy(api, teacher):
+    wrong = post(api, "/api/me/password", {"current_password": "bad-password-000",
+                                           "new_password": "Another-Strong-Pass-1"}, teacher.headers())
+    assert wrong.status_code == 401
+    weak = post(api, "/api/me/password", {"current_password": PASSWORD, "new_password": "123456789012"},
+                teacher.headers())
+    assert weak.status_code == 400
+    assert "numeric" in json.loads(weak.body)["error"]["message"]
+    ok = post(api, "/api/me/password", {"current_password": PASSWORD,
+                                        "new_password": "Another-Strong-Pass-1"}, teacher.headers())
+    assert ok.status_code == 204
+    assert sign_in(api, "mrsmith", "Another-Strong-Pass-1")
+
+
+def test_must_change_password_blocks_everything_but_the_change(api):
+    make_user("newbie", Role.ADMIN, must_change_password=True)
+    session = sign_in(api, "newbie")
+    blocked = api.http.get("/api/users", headers=session.headers())
+    assert blocked.status_code == 403
+    assert json.loads(blocked.body)["password_change_required"] is True
+    assert api.http.get("/api/me", headers=session.headers()).status_code == 200
+    changed = post(api, "/api/me/password", {"current_password": PASSWORD,
+                                             "new_password": "Fresh-And-Strong-42"}, session.headers())
+    assert changed.status_code == 204
+    assert api.http.get("/api/users", headers=session.headers()).status_code == 200
+
+
+def test_every_response_carries_a_request_id(api):
+    response = api.http.get("/api/health/live")
+    assert len(response.headers["X-Request-Id"]) >= 16
+
+
+def test_login_successes_and_failures_are_audited(api, admin):
+    post(api, "/api/login", {"username": "principal", "password": "wrong-password-1"})
+    events = json.loads(api.http.get("/api/audit", headers=admin.headers()).body)["events"]
+    outcomes = {(event["action"], event["outcome"]) for event in events}
+    assert ("staff.login", "success") in outcomes and ("staff.login", "failure") in outcomes
