@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -13,7 +13,7 @@ from chalicelib.settings import get_settings
 _CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, signature_version="s3v4")
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     """A cached boto3 client for ``service`` in the configured region (endpoint from the environment)."""
     return boto3.session.Session().client(

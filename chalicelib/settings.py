@@ -8,8 +8,8 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "local-only-secret-do-not-deploy-korrigo"
-DEFAULT_DEMO_PASSWORD = "Korrigo-demo-2026"
+DEFAULT_SECRET = "local-only-secret-do-not-deploy-korrigo"  # noqa: S105 - refused outside local mode
+DEFAULT_DEMO_PASSWORD = "Korrigo-demo-2026"  # noqa: S105 - local mode only (API.md)
 MIN_SECRET_LENGTH = 32
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from chalice import Blueprint, Response
 from chalice.app import Request

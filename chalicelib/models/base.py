@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from chalicelib.settings import get_settings
 
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (one place to read the clock)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def table_meta(entity: str) -> type:

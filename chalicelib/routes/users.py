@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
-from typing_extensions import Annotated
 
 from chalicelib.access import ADMIN
 from chalicelib.domain.roles import Role

@@ -16,7 +16,7 @@ def build_event(
     action: str,
     *,
     actor: Principal | None = None,
-    origin: Origin = Origin(),
+    origin: Origin | None = None,
     outcome: str = "success",
     target_type: str | None = None,
     target_id: str | None = None,
@@ -27,6 +27,7 @@ def build_event(
     actor_role: str | None = None,
 ) -> AuditEvent:
     """An unsaved audit event (to add to a transaction); ``record`` saves one on its own."""
+    origin = origin or Origin()
     at = utcnow()
     event_id = uuid.uuid4().hex
     return AuditEvent(

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import type { RouteMeta } from 'vue-router'
 import { decideNavigation } from '../src/router/guards'
 import type { SessionUser } from '../src/stores/session'
@@ -8,6 +8,10 @@ const to = (path: string, meta: RouteMeta = {}, fullPath = path) => ({ path, ful
 const admin: SessionUser = { id: 1, username: 'alice', email: 'a@x', role: 'admin', kind: 'staff', must_change_password: false }
 const teacher: SessionUser = { ...admin, id: 2, username: 'tess', role: 'teacher' }
 const pupil: SessionUser = { ...admin, id: 3, username: 's@x', role: 'student', kind: 'student' }
+
+beforeEach(() => {
+  localStorage.clear()
+})
 
 describe('decideNavigation', () => {
   it('sends / to the home of the role, or to /login', () => {
@@ -56,5 +60,18 @@ describe('decideNavigation', () => {
     expect(decideNavigation(to('/login', { guestOnly: true }), admin)).toBe('/admin')
     expect(decideNavigation(to('/student/login', { guestOnly: true }), pupil)).toBe('/student')
     expect(decideNavigation(to('/student/login', { guestOnly: true }), null)).toBe(true)
+  })
+})
+
+describe('login page for shared pages', () => {
+  it('uses the kind of account last signed in on this browser', () => {
+    const meta: RouteMeta = { requiresAuth: true, passwordChange: true }
+    localStorage.setItem('korrigo:last-kind', 'student')
+    expect(decideNavigation(to('/change-password', meta), null)).toEqual({
+      path: '/student/login',
+      query: { next: '/change-password' },
+    })
+    // Role-specific pages ignore it.
+    expect(decideNavigation(to('/admin', { roles: ['admin'] }), null)).toMatchObject({ path: '/login' })
   })
 })

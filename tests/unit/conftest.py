@@ -11,15 +11,15 @@ from moto import mock_aws
 
 os.environ.pop("AWS_ENDPOINT_URL", None)  # mock_aws does not intercept a configured endpoint
 
-from chalice.test import Client  # noqa: E402
+from chalice.test import Client
 
-from chalicelib import aws  # noqa: E402
-from chalicelib.domain.principal import Origin  # noqa: E402
-from chalicelib.domain.roles import Role  # noqa: E402
-from chalicelib.models import ALL_MODELS  # noqa: E402
-from chalicelib.services import users  # noqa: E402
-from chalicelib.settings import reset_settings_cache  # noqa: E402
-from infra.local.provision import provision  # noqa: E402
+from chalicelib import aws
+from chalicelib.domain.principal import Origin
+from chalicelib.domain.roles import Role
+from chalicelib.models import ALL_MODELS
+from chalicelib.services import users
+from chalicelib.settings import reset_settings_cache
+from infra.local.provision import provision
 
 PASSWORD = "Correct-Horse-Battery-9"
 

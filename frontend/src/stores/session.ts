@@ -54,6 +54,7 @@ export function loadMe(force = false): Promise<SessionUser | null> {
       setCsrfToken(res.csrf_token)
       state.user = { ...res.user, kind: res.user.kind ?? (res.user.role === 'student' ? 'student' : 'staff') }
       state.loaded = true
+      rememberKind(state.user.kind)
       return state.user
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
@@ -94,6 +95,7 @@ export async function login(username: string, password: string): Promise<Session
   setCsrfToken(res.csrf_token)
   state.user = userFromStaffLogin(res)
   state.loaded = true
+  rememberKind('staff')
   return state.user
 }
 
@@ -103,6 +105,7 @@ export async function studentLogin(email: string, password: string): Promise<Ses
   setCsrfToken(res.csrf_token)
   state.user = userFromStudentLogin(res)
   state.loaded = true
+  rememberKind('student')
   return state.user
 }
 
@@ -156,9 +159,37 @@ export function loginPathFor(kind: AccountKind): string {
   return kind === 'student' ? '/student/login' : '/login'
 }
 
-/** Which login page fits a path when nobody is signed in. */
+const LAST_KIND_KEY = 'korrigo:last-kind'
+
+/** Remembers (not secret) which kind of account last signed in on this browser. */
+function rememberKind(kind: AccountKind): void {
+  try {
+    window.localStorage.setItem(LAST_KIND_KEY, kind)
+  } catch {
+    // Storage unavailable (private mode, tests): not important.
+  }
+}
+
+function lastKind(): AccountKind | null {
+  try {
+    const value = window.localStorage.getItem(LAST_KIND_KEY)
+    return value === 'student' || value === 'staff' ? value : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Which login page fits a path when nobody is signed in: student pages go to
+ * the student login, admin / teacher pages to the staff login, and shared
+ * pages (such as /change-password) to the login of the last account kind
+ * used on this browser.
+ */
 export function kindForPath(path: string): AccountKind {
-  return path === '/student' || path.startsWith('/student/') ? 'student' : 'staff'
+  const under = (prefix: string) => path === prefix || path.startsWith(`${prefix}/`)
+  if (under('/student')) return 'student'
+  if (under('/admin') || under('/teacher')) return 'staff'
+  return lastKind() ?? 'staff'
 }
 
 export function displayName(user: SessionUser): string {

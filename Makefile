@@ -1,0 +1,49 @@
+# Korrigo — `make dev` runs the platform locally, `make test` runs every test. Nothing else is needed.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+FRONTEND_STAMP := frontend/node_modules/.installed
+export AWS_DEFAULT_REGION ?= eu-west-3
+
+.PHONY: dev test lint unit integration e2e frontend-test check-deploy package clean
+
+$(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -r functions/requirements.txt
+	touch $@
+
+$(FRONTEND_STAMP): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend/dist/index.html: $(FRONTEND_STAMP) $(shell find frontend/src frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
+	cd frontend && npm run build --silent
+
+dev: $(STAMP) frontend/dist/index.html
+	$(PY) -m infra.local.dev
+
+test: lint unit integration frontend-test e2e
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+unit: $(STAMP)
+	$(PY) -m pytest tests/unit -q
+
+integration: $(STAMP)
+	$(PY) -m pytest tests/integration -q
+
+frontend-test: $(FRONTEND_STAMP)
+	cd frontend && npm test --silent
+
+e2e: $(STAMP) frontend/dist/index.html
+	bash infra/local/ensure-chromium.sh
+	$(PY) -m pytest tests/e2e -q
+
+check-deploy: $(STAMP)
+	$(PY) -m chalicelib.cli check-deploy --stage prod
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist infra/build .pytest_cache

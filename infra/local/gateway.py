@@ -1,0 +1,110 @@
+"""The local front door: serves the built SPA and proxies ``/api`` to ``chalice local`` on one origin.
+
+In AWS, CloudFront plays this part (S3 for the SPA, API Gateway for ``/api``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import mimetypes
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+              "trailers", "transfer-encoding", "upgrade", "host", "content-length", "server", "date"}
+
+
+def make_handler(static_root: Path, api_host: str, api_port: int) -> type[BaseHTTPRequestHandler]:
+    """A request handler bound to the SPA folder and the API upstream."""
+    root = static_root.resolve()
+
+    class GatewayHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "korrigo-local"
+
+        def log_message(self, format: str, *args: object) -> None:
+            return  # the API logs requests itself, in JSON
+
+        def _proxy(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else None
+            headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+            headers["X-Forwarded-For"] = self.client_address[0]
+            upstream = http.client.HTTPConnection(api_host, api_port, timeout=120)
+            try:
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                payload = response.read()
+            except OSError:
+                self._send(502, b'{"error":{"code":"bad_gateway","message":"The API is not answering."}}',
+                           "application/json")
+                return
+            finally:
+                upstream.close()
+            self.send_response(response.status)
+            for key, value in response.getheaders():
+                if key.lower() not in HOP_BY_HOP:
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _send(self, status: int, payload: bytes, content_type: str,
+                  cache: str = "no-cache") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Cache-Control", cache)
+            self.send_header("X-Content-Type-Options", "nosniff")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        def _static(self) -> None:
+            relative = self.path.split("?", 1)[0].lstrip("/")
+            candidate = (root / relative).resolve()
+            if not candidate.is_relative_to(root) or not candidate.is_file():
+                candidate = root / "index.html"  # client-side routes
+            if not candidate.is_file():
+                self._send(503, b"The SPA is not built: run make dev.", "text/plain")
+                return
+            content_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
+            cache = "public, max-age=31536000, immutable" if "/assets/" in str(candidate) else "no-cache"
+            self._send(200, candidate.read_bytes(), content_type, cache)
+
+        def _dispatch(self) -> None:
+            if self.path == "/api" or self.path.startswith("/api/"):
+                self._proxy()
+            elif self.command in ("GET", "HEAD"):
+                self._static()
+            else:
+                self._send(405, b"", "text/plain")
+
+        do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+
+    return GatewayHandler
+
+
+def serve(host: str, port: int, static_root: Path, api_port: int) -> None:
+    """Serve until interrupted."""
+    server = ThreadingHTTPServer((host, port), make_handler(static_root, "127.0.0.1", api_port))
+    server.daemon_threads = True
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--api-port", type=int, required=True)
+    parser.add_argument("--static", type=Path, required=True)
+    args = parser.parse_args()
+    serve(args.host, args.port, args.static, args.api_port)
+
+
+if __name__ == "__main__":
+    main()
