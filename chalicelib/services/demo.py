@@ -9,9 +9,9 @@ from chalicelib.services import auth, users
 from chalicelib.settings import get_settings
 
 DEMO_ACCOUNTS: tuple[tuple[str, str, Role], ...] = (
-    ("admin", "admin@korrigo.local", Role.ADMIN),
-    ("teacher1", "teacher1@korrigo.local", Role.TEACHER),
-    ("teacher2", "teacher2@korrigo.local", Role.TEACHER),
+    ("admin", "admin@demo.example.org", Role.ADMIN),
+    ("teacher1", "teacher1@demo.example.org", Role.TEACHER),
+    ("teacher2", "teacher2@demo.example.org", Role.TEACHER),
 )
 
 

@@ -74,7 +74,7 @@ class Session:
 def make_user(username: str, role: Role = Role.TEACHER, password: str = PASSWORD,
               must_change_password: bool = False):
     """Create a staff account directly through the service."""
-    return users.create_user(username=username, email=f"{username}@school.test", password=password,
+    return users.create_user(username=username, email=f"{username}@school.example.org", password=password,
                              role=role, must_change_password=must_change_password, actor=None,
                              origin=Origin(ip="test"))
 

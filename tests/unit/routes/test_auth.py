@@ -34,7 +34,7 @@ def test_login_sets_a_browser_session_cookie_and_returns_the_user(api):
 
 def test_login_by_email_works(api):
     make_user("bob")
-    response = post(api, "/api/login", {"username": "bob@school.test", "password": PASSWORD})
+    response = post(api, "/api/login", {"username": "bob@school.example.org", "password": PASSWORD})
     assert response.status_code == 200
 
 
