@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from chalicelib import cli
-from chalicelib.settings import Settings, UnsafeDeployment, deployment_problems, get_settings, reset_settings_cache
+from chalicelib.settings import (
+    Settings,
+    UnsafeDeployment,
+    deployment_problems,
+    get_settings,
+    reset_settings_cache,
+)
 
 SAFE_PROD = {
     "stage": "prod",
