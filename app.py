@@ -3,7 +3,7 @@
 from chalice import Chalice
 
 from chalicelib.middleware import http_middleware
-from chalicelib.routes import audit, auth, health, users
+from chalicelib.routes import audit, auth, copies, exams, health, users
 from chalicelib.settings import get_settings
 
 settings = get_settings()  # refuses to start on an unsafe production configuration
@@ -11,5 +11,6 @@ settings = get_settings()  # refuses to start on an unsafe production configurat
 app = Chalice(app_name="korrigo")
 app.api.binary_types.append("application/pdf")
 app.register_middleware(http_middleware, "http")
-for blueprint in (health.blueprint, auth.blueprint, users.blueprint, audit.blueprint):
+for blueprint in (health.blueprint, auth.blueprint, users.blueprint, audit.blueprint, exams.blueprint,
+                  copies.blueprint):
     app.register_blueprint(blueprint)

@@ -37,6 +37,18 @@ class Settings(BaseSettings):
     password_change_window_seconds: int = 3600
     max_json_body_bytes: int = 256 * 1024
 
+    public_storage_url: str | None = None  # local mode: pre-signed URLs go through the gateway
+    max_upload_bytes: int = 1024 * 1024 * 1024  # 300 copies x 16 pages of 150 DPI greyscale JPEG
+    max_scan_pages: int = 5000
+    max_page_pixels: int = 40_000_000
+    upload_url_seconds: int = 900
+    download_url_seconds: int = 300
+    uploads_per_hour: int = 60
+    imports_per_hour: int = 30
+    ocr_engine: Literal["local", "textract"] | None = None
+    ocr_auto_threshold: float = 0.9
+    ocr_auto_margin: float = 0.1
+
     @property
     def is_local(self) -> bool:
         """True in local mode (the emulator on 127.0.0.1), False when deployed."""
@@ -51,6 +63,11 @@ class Settings(BaseSettings):
     def files_bucket(self) -> str:
         """The private, versioned bucket holding scans, pages, headers and final PDFs."""
         return self.bucket_name or f"{self.resource_prefix}-files"
+
+    @property
+    def effective_ocr_engine(self) -> str:
+        """Textract in AWS, the bundled local engine in local mode, unless configured."""
+        return self.ocr_engine or ("local" if self.is_local else "textract")
 
     def table_name(self, entity: str) -> str:
         """Physical DynamoDB table name of an entity."""
@@ -91,6 +108,8 @@ def deployment_problems(settings: Settings) -> list[str]:
         problems.append("AWS_ENDPOINT_URL must not be set in production (it points at a local emulator)")
     if settings.demo_password:
         problems.append("KORRIGO_DEMO_PASSWORD must not be set in production")
+    if settings.public_storage_url:
+        problems.append("KORRIGO_PUBLIC_STORAGE_URL must not be set in production (local gateway only)")
     if settings.trust_forwarded_for:
         problems.append("KORRIGO_TRUST_FORWARDED_FOR must be false in production")
     return problems

@@ -10,7 +10,7 @@ from chalicelib.models.exams import Exam, Upload
 from chalicelib.models.grading import Annotation, BankComment, Draft, Lock, ScoreSheet
 from chalicelib.models.ocr import OcrResult
 from chalicelib.models.ratelimits import RateLimitWindow
-from chalicelib.models.students import Enrolment, Student
+from chalicelib.models.students import CredentialSheet, Enrolment, Student
 from chalicelib.models.users import Session, UniqueValue, User
 
 ALL_MODELS: tuple[type[Model], ...] = (
@@ -19,6 +19,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Session,
     Student,
     Enrolment,
+    CredentialSheet,
     Exam,
     Upload,
     Copy,

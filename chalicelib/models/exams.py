@@ -61,6 +61,8 @@ class Upload(Model):
     error = UnicodeAttribute(null=True)
     copies = NumberAttribute(default=0)
     pages = NumberAttribute(default=0)
+    copy_base = NumberAttribute(null=True)  # anonymous-id sequence reserved for this upload's copies
+    attempts = NumberAttribute(default=0)
     created_by = UnicodeAttribute()
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    BinaryAttribute,
+    BooleanAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -64,3 +71,15 @@ class Enrolment(Model):
     created_at = UTCDateTimeAttribute(default=utcnow)
 
     student_index = StudentExamsIndex()
+
+
+class CredentialSheet(Model):
+    """Initial student passwords, encrypted with a key that exists only in the one-time link."""
+
+    Meta = table_meta("credential-sheets")
+    id = UnicodeAttribute(hash_key=True)  # SHA-256 of the link token
+    exam_id = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    ciphertext = BinaryAttribute(legacy_encoding=False)
+    expires_at = UTCDateTimeAttribute()
+    ttl = TTLAttribute()

@@ -101,6 +101,7 @@ class Platform:
             "KORRIGO_STAGE": "local",
             "KORRIGO_TRUST_FORWARDED_FOR": "true",
             "KORRIGO_ALLOWED_ORIGINS": f'["{self.url}", "http://localhost:{self.port}"]',
+            "KORRIGO_PUBLIC_STORAGE_URL": f"{self.url}/storage",
         })
         os.environ.update(self.env)
 
@@ -124,7 +125,8 @@ class Platform:
         self._start("pump", [sys.executable, "-m", "infra.local.pump"])
         self._start("gateway", [sys.executable, "-m", "infra.local.gateway", "--port", str(self.port),
                                 "--api-port", str(self.api_port),
-                                "--static", str(ROOT / "frontend" / "dist")])
+                                "--static", str(ROOT / "frontend" / "dist"),
+                                "--storage-endpoint", self.env["AWS_ENDPOINT_URL"]])
         self.wait_for(lambda: http_ok(f"{self.url}/api/health/live"), 60, "the API")
 
     def wait_for(self, check: Callable[[], bool], timeout: float, what: str) -> None:

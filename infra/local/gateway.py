@@ -1,6 +1,7 @@
-"""The local front door: serves the built SPA and proxies ``/api`` to ``chalice local`` on one origin.
+"""The local front door: the built SPA, ``/api`` → ``chalice local``, ``/storage`` → the emulator's S3.
 
-In AWS, CloudFront plays this part (S3 for the SPA, API Gateway for ``/api``).
+One origin for everything the browser touches, as CloudFront gives in AWS (S3 for the SPA, API Gateway
+for ``/api``); ``/storage`` stands in for the bucket's own endpoint, which pre-signed URLs name in AWS.
 """
 
 from __future__ import annotations
@@ -10,14 +11,19 @@ import http.client
 import mimetypes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailers", "transfer-encoding", "upgrade", "host", "content-length", "server", "date"}
 
 
-def make_handler(static_root: Path, api_host: str, api_port: int) -> type[BaseHTTPRequestHandler]:
-    """A request handler bound to the SPA folder and the API upstream."""
+STORAGE_PREFIX = "/storage"
+
+
+def make_handler(static_root: Path, api_port: int, storage_endpoint: str | None) -> type[BaseHTTPRequestHandler]:
+    """A request handler bound to the SPA folder, the API upstream and the storage upstream."""
     root = static_root.resolve()
+    storage = urlsplit(storage_endpoint) if storage_endpoint else None
 
     class GatewayHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -26,18 +32,18 @@ def make_handler(static_root: Path, api_host: str, api_port: int) -> type[BaseHT
         def log_message(self, format: str, *args: object) -> None:
             return  # the API logs requests itself, in JSON
 
-        def _proxy(self) -> None:
+        def _proxy(self, host: str, port: int, path: str) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             headers["X-Forwarded-For"] = self.client_address[0]
-            upstream = http.client.HTTPConnection(api_host, api_port, timeout=120)
+            upstream = http.client.HTTPConnection(host, port, timeout=300)
             try:
-                upstream.request(self.command, self.path, body=body, headers=headers)
+                upstream.request(self.command, path, body=body, headers=headers)
                 response = upstream.getresponse()
                 payload = response.read()
             except OSError:
-                self._send(502, b'{"error":{"code":"bad_gateway","message":"The API is not answering."}}',
+                self._send(502, b'{"error":{"code":"bad_gateway","message":"The upstream is not answering."}}',
                            "application/json")
                 return
             finally:
@@ -75,7 +81,10 @@ def make_handler(static_root: Path, api_host: str, api_port: int) -> type[BaseHT
 
         def _dispatch(self) -> None:
             if self.path == "/api" or self.path.startswith("/api/"):
-                self._proxy()
+                self._proxy("127.0.0.1", api_port, self.path)
+            elif storage and self.path.startswith(STORAGE_PREFIX + "/"):
+                self._proxy(storage.hostname or "127.0.0.1", storage.port or 80,
+                            self.path[len(STORAGE_PREFIX):])
             elif self.command in ("GET", "HEAD"):
                 self._static()
             else:
@@ -86,9 +95,9 @@ def make_handler(static_root: Path, api_host: str, api_port: int) -> type[BaseHT
     return GatewayHandler
 
 
-def serve(host: str, port: int, static_root: Path, api_port: int) -> None:
+def serve(host: str, port: int, static_root: Path, api_port: int, storage_endpoint: str | None) -> None:
     """Serve until interrupted."""
-    server = ThreadingHTTPServer((host, port), make_handler(static_root, "127.0.0.1", api_port))
+    server = ThreadingHTTPServer((host, port), make_handler(static_root, api_port, storage_endpoint))
     server.daemon_threads = True
     try:
         server.serve_forever()
@@ -102,8 +111,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--api-port", type=int, required=True)
     parser.add_argument("--static", type=Path, required=True)
+    parser.add_argument("--storage-endpoint", help="the emulator's S3 endpoint served under /storage")
     args = parser.parse_args()
-    serve(args.host, args.port, args.static, args.api_port)
+    serve(args.host, args.port, args.static, args.api_port, args.storage_endpoint)
 
 
 if __name__ == "__main__":

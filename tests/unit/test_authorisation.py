@@ -22,9 +22,10 @@ def concrete(path: str) -> str:
 
 
 def call(api, method: str, path: str, headers: dict[str, str]):
+    content_type = app.routes[path][method].content_types[0]
     body = "{}" if method in ("POST", "PUT", "PATCH", "DELETE") else None
-    return api.http.request(method, concrete(path), headers={"Content-Type": "application/json",
-                                                             **headers}, body=body)
+    return api.http.request(method, concrete(path), headers={**headers, "Content-Type": content_type},
+                            body=body)
 
 
 @pytest.mark.parametrize(("path", "method", "view"), ROUTES, ids=[f"{m} {p}" for p, m, _ in ROUTES])

@@ -1,0 +1,186 @@
+"""Exams: create, read, update, delete, the marking scheme and the assigned teachers."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+
+from chalicelib.domain import anonymous_ids
+from chalicelib.domain.marking_scheme import SchemeError, normalise_scheme
+from chalicelib.domain.principal import Origin, Principal
+from chalicelib.domain.roles import Role
+from chalicelib.errors import BadRequest, Conflict, NotFound, Unprocessable
+from chalicelib.models.base import condition_failed, utcnow
+from chalicelib.models.copies import Copy
+from chalicelib.models.exams import Exam
+from chalicelib.models.users import User
+from chalicelib.services import audit
+
+GRADING_STARTED = frozenset({"LOCKED", "GRADING_IN_PROGRESS", "GRADING_FAILED", "GRADED"})
+
+
+def get_exam(exam_id: str) -> Exam:
+    """The exam or 404."""
+    try:
+        return Exam.get(exam_id, consistent_read=True)
+    except DoesNotExist as error:
+        raise NotFound("No such exam.") from error
+
+
+def visible_exam(exam_id: str, caller: Principal) -> Exam:
+    """The exam if the caller may see it (admins, its teachers), else 404."""
+    exam = get_exam(exam_id)
+    if caller.is_admin or (caller.role is Role.TEACHER and caller.id in (exam.teacher_ids or set())):
+        return exam
+    raise NotFound("No such exam.")
+
+
+def copy_counts(exam_id: str) -> dict[str, int]:
+    """Copies of the exam per status."""
+    return dict(Counter(copy.status for copy in Copy.exam_index.query(exam_id)))
+
+
+def serialise(exam: Exam, *, with_counts: bool = True) -> dict[str, Any]:
+    """The API shape of an exam."""
+    teacher_ids = sorted(exam.teacher_ids or [])
+    teachers = [{"id": user.id, "username": user.username}
+                for user in User.batch_get(teacher_ids)] if teacher_ids else []
+    return {
+        "id": exam.id,
+        "name": exam.name,
+        "subject": exam.subject,
+        "date": exam.date,
+        "upload_mode": exam.upload_mode,
+        "pages_per_copy": int(exam.pages_per_copy) if exam.pages_per_copy else None,
+        "split_a3": bool(exam.split_a3),
+        "marking_scheme": exam.marking_scheme,
+        "max_points": float(exam.max_points) if exam.max_points % 1 else int(exam.max_points),
+        "teacher_ids": teacher_ids,
+        "teachers": sorted(teachers, key=lambda teacher: teacher["username"]),
+        "released_at": exam.released_at.isoformat() if exam.released_at else None,
+        "copy_counts": copy_counts(exam.id) if with_counts else {},
+        "created_at": exam.created_at.isoformat(),
+    }
+
+
+def _check_layout(upload_mode: str, pages_per_copy: int | None) -> None:
+    if upload_mode == "BATCH" and not pages_per_copy:
+        raise BadRequest("A BATCH exam needs pages_per_copy (the pages of one student's copy).")
+
+
+def create_exam(fields: dict[str, Any], *, actor: Principal, origin: Origin) -> Exam:
+    """Create an exam (default total 20 until a marking scheme is saved)."""
+    _check_layout(fields["upload_mode"], fields.get("pages_per_copy"))
+    exam = Exam(
+        uuid.uuid4().hex,
+        name=fields["name"],
+        subject=fields.get("subject") or "",
+        date=fields["date"].isoformat() if isinstance(fields["date"], date) else fields["date"],
+        upload_mode=fields["upload_mode"],
+        pages_per_copy=fields.get("pages_per_copy") if fields["upload_mode"] == "BATCH" else None,
+        split_a3=int(bool(fields.get("split_a3"))),
+        anonymous_prefix=anonymous_ids.new_prefix(),
+        max_points=20,
+    )
+    exam.save(condition=Exam.id.does_not_exist())
+    audit.record("exam.create", actor=actor, origin=origin, target_type="exam", target_id=exam.id,
+                 exam_id=exam.id, metadata={"name": exam.name})
+    return exam
+
+
+def list_exams(caller: Principal) -> list[Exam]:
+    """Exams newest first: all of them for admins, the assigned ones for teachers."""
+    exams = list(Exam.list_index.query("EXAM", scan_index_forward=False))
+    if caller.is_admin:
+        return exams
+    return [exam for exam in exams if caller.id in (exam.teacher_ids or set())]
+
+
+def _save_changes(exam: Exam, actions: list[Any]) -> Exam:
+    try:
+        exam.update(actions=[*actions, Exam.updated_at.set(utcnow()), Exam.version.add(1)],
+                    condition=Exam.version == exam.version)
+    except UpdateError as error:
+        if condition_failed(error):
+            raise Conflict("The exam changed meanwhile; reload and try again.") from error
+        raise
+    return exam
+
+
+def update_exam(exam_id: str, fields: dict[str, Any], *, actor: Principal, origin: Origin) -> Exam:
+    """Change an exam's settings; the layout is frozen once copies exist."""
+    exam = get_exam(exam_id)
+    layout_fields = {"upload_mode", "pages_per_copy", "split_a3"} & set(fields)
+    if layout_fields and copy_counts(exam_id):
+        raise Conflict("The upload layout cannot change once the exam has copies.")
+    mode = fields.get("upload_mode", exam.upload_mode)
+    pages = fields.get("pages_per_copy", exam.pages_per_copy)
+    _check_layout(mode, pages)
+    if mode != "BATCH" and exam.pages_per_copy is not None:
+        fields = {**fields, "pages_per_copy": None}
+    actions = []
+    for name, value in fields.items():
+        if name == "date" and isinstance(value, date):
+            value = value.isoformat()
+        if name == "split_a3":
+            value = int(bool(value))
+        if name == "pages_per_copy" and mode != "BATCH":
+            value = None
+        attribute = getattr(Exam, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    if not actions:
+        return exam
+    exam = _save_changes(exam, actions)
+    audit.record("exam.update", actor=actor, origin=origin, target_type="exam", target_id=exam.id,
+                 exam_id=exam.id, metadata={"fields": sorted(fields)})
+    return exam
+
+
+def delete_exam(exam_id: str, *, actor: Principal, origin: Origin) -> None:
+    """Delete an exam that has no copy (409 otherwise; nothing is deleted)."""
+    exam = get_exam(exam_id)
+    if copy_counts(exam_id):
+        raise Conflict("This exam has copies and cannot be deleted.")
+    try:
+        exam.delete(condition=Exam.version == exam.version)
+    except DeleteError as error:
+        if condition_failed(error):
+            raise Conflict("The exam changed meanwhile; reload and try again.") from error
+        raise
+    audit.record("exam.delete", actor=actor, origin=origin, target_type="exam", target_id=exam_id,
+                 exam_id=exam_id, metadata={"name": exam.name})
+
+
+def set_marking_scheme(exam_id: str, nodes: Any, *, actor: Principal, origin: Origin) -> Exam:
+    """Validate and store the marking scheme; refused (409) once grading has started."""
+    exam = get_exam(exam_id)
+    if GRADING_STARTED & set(copy_counts(exam_id)):
+        raise Conflict("Grading has started: the marking scheme can no longer change.")
+    try:
+        tree, total = normalise_scheme(nodes)
+    except SchemeError as error:
+        raise Unprocessable(error.message, extra={"path": error.path, "node_id": error.node_id}) from error
+    exam = _save_changes(exam, [Exam.marking_scheme.set({"nodes": tree}), Exam.max_points.set(float(total))])
+    audit.record("exam.marking_scheme", actor=actor, origin=origin, target_type="exam",
+                 target_id=exam.id, exam_id=exam.id, metadata={"max_points": str(total)})
+    return exam
+
+
+def set_teachers(exam_id: str, teacher_ids: list[str], *, actor: Principal, origin: Origin) -> Exam:
+    """Assign the teachers who grade the exam (each must be an active teacher)."""
+    exam = get_exam(exam_id)
+    wanted = sorted(set(teacher_ids))
+    found = {user.id: user for user in User.batch_get(wanted)} if wanted else {}
+    bad = [tid for tid in wanted
+           if tid not in found or found[tid].role != Role.TEACHER or not found[tid].active]
+    if bad:
+        raise BadRequest(f"Not an active teacher: {', '.join(bad)}.")
+    action = Exam.teacher_ids.set(set(wanted)) if wanted else Exam.teacher_ids.remove()
+    exam = _save_changes(exam, [action])
+    audit.record("exam.teachers", actor=actor, origin=origin, target_type="exam", target_id=exam.id,
+                 exam_id=exam.id, metadata={"teacher_ids": wanted})
+    return exam

@@ -1,0 +1,129 @@
+"""The bookkeeping side of scan processing: claim an upload, register whole copies, finish or fail.
+
+Idempotent by construction: copy ids are derived from (upload, position), a copy and its pages are
+written in one transaction only if the copy does not exist yet, and a finished upload is never
+processed again — so a duplicate S3 event creates nothing twice and a crash leaves no half copy.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.domain.anonymous_ids import anonymous_id
+from chalicelib.models.base import condition_failed, utcnow
+from chalicelib.models.copies import Copy, Page
+from chalicelib.models.exams import Exam, Upload
+from chalicelib.services import audit
+from chalicelib.settings import get_settings
+
+COPY_NAMESPACE = uuid.UUID("8d4b8f5e-2f3c-4c55-9d0e-6f1f3b1e9a42")
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    """A stored page image of a copy."""
+
+    image_key: str
+    width: int
+    height: int
+    masked_image_key: str | None = None
+
+
+def copy_id_for(upload_id: str, position: int) -> str:
+    """The deterministic id of the ``position``-th copy of an upload."""
+    return uuid.uuid5(COPY_NAMESPACE, f"{upload_id}:{position}").hex
+
+
+def claim(exam_id: str, upload_id: str) -> Upload | None:
+    """Mark the upload PROCESSING; None when it is already DONE or FAILED (a duplicate event)."""
+    upload = Upload(exam_id, upload_id)
+    try:
+        upload.update(
+            actions=[Upload.status.set("PROCESSING"), Upload.attempts.add(1), Upload.updated_at.set(utcnow())],
+            condition=Upload.id.exists() & Upload.status.is_in("UPLOADED", "PROCESSING"),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            return None
+        raise
+    return upload
+
+
+def reserve_sequence(upload: Upload, copies: int) -> int:
+    """The first anonymous-id sequence number of this upload's copies, reserved once per upload."""
+    if upload.copy_base is not None:
+        return int(upload.copy_base)
+    exam = Exam(upload.exam_id)
+    exam.update(actions=[Exam.copy_counter.add(copies)])
+    base = int(exam.copy_counter) - copies + 1
+    try:
+        upload.update(actions=[Upload.copy_base.set(base)], condition=Upload.copy_base.does_not_exist())
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+        upload.refresh(consistent_read=True)  # a concurrent attempt reserved first: use its range
+    return int(upload.copy_base)
+
+
+def register_copy(upload: Upload, position: int, sequence: int, prefix: str,
+                  pages: list[PageRecord]) -> tuple[Copy, bool]:
+    """Create a copy in STAGING with all its pages at once; returns (copy, created now)."""
+    copy = Copy(
+        copy_id_for(upload.id, position), exam_id=upload.exam_id, upload_id=upload.id,
+        anonymous_id=anonymous_id(prefix, sequence), status="STAGING", page_count=len(pages),
+    )
+    try:
+        with TransactWrite(connection=Connection(region=get_settings().aws_region)) as transaction:
+            transaction.save(copy, condition=Copy.id.does_not_exist())
+            for index, page in enumerate(pages):
+                transaction.save(Page(copy.id, index, image_key=page.image_key, width=page.width,
+                                      height=page.height, masked_image_key=page.masked_image_key))
+    except TransactWriteError as error:
+        if condition_failed(error):
+            return Copy.get(copy.id, consistent_read=True), False
+        raise
+    return copy, True
+
+
+def finish(upload: Upload, copies: int, pages: int) -> None:
+    """PROCESSING → DONE with the counts."""
+    upload.update(actions=[Upload.status.set("DONE"), Upload.copies.set(copies), Upload.pages.set(pages),
+                           Upload.error.remove(), Upload.updated_at.set(utcnow())],
+                  condition=Upload.status == "PROCESSING")
+    audit.record("upload.processed", actor_role="system", target_type="upload", target_id=upload.id,
+                 exam_id=upload.exam_id, metadata={"copies": copies, "pages": pages})
+
+
+def fail(exam_id: str, upload_id: str, reason: str) -> None:
+    """→ FAILED with a human-readable reason (never over a DONE upload)."""
+    upload = Upload(exam_id, upload_id)
+    try:
+        upload.update(actions=[Upload.status.set("FAILED"), Upload.error.set(reason[:500]),
+                               Upload.updated_at.set(utcnow())],
+                      condition=Upload.id.exists() & (Upload.status != "DONE"))
+    except UpdateError as error:
+        if condition_failed(error):
+            return
+        raise
+    discarded = discard_copies(exam_id, upload_id)
+    audit.record("upload.failed", actor_role="system", outcome="failure", target_type="upload",
+                 target_id=upload_id, exam_id=exam_id, metadata={"reason": reason[:500], "copies_discarded": discarded})
+
+
+def discard_copies(exam_id: str, upload_id: str) -> int:
+    """Remove the STAGING copies (and pages) of an upload that finally failed; returns how many."""
+    removed = 0
+    for copy in Copy.exam_index.query(exam_id, filter_condition=Copy.upload_id == upload_id):
+        if copy.status != "STAGING":
+            continue
+        with Page.batch_write() as batch:
+            for page in Page.query(copy.id):
+                batch.delete(page)
+        copy.delete(condition=Copy.status == "STAGING")
+        removed += 1
+    return removed
