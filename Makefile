@@ -42,6 +42,19 @@ e2e: $(STAMP) frontend/dist/index.html
 	bash infra/local/ensure-chromium.sh
 	$(PY) -m pytest tests/e2e -q
 
+FUNCTIONS_BUILD := infra/build/functions
+LAMBDA_PIP := --platform manylinux2014_x86_64 --implementation cp --python-version 3.11 --only-binary=:all:
+
+package: $(STAMP)
+	rm -rf infra/build && mkdir -p $(FUNCTIONS_BUILD)
+	$(PY) -m pip install --quiet --target $(FUNCTIONS_BUILD) $(LAMBDA_PIP) -r requirements.txt -r functions/requirements.txt
+	cp -r chalicelib functions $(FUNCTIONS_BUILD)/
+	find $(FUNCTIONS_BUILD) -name __pycache__ -prune -exec rm -rf {} +
+	$(PY) -c "import shutil; shutil.make_archive('infra/build/functions', 'zip', '$(FUNCTIONS_BUILD)')"
+	$(PY) -m infra.template --stage prod --out infra/build/template.json
+	KORRIGO_ALLOWED_ORIGINS='["https://package.invalid"]' KORRIGO_SECRET_KEY=package-time-placeholder-never-deployed \
+	  $(VENV)/bin/chalice package --stage prod --merge-template infra/build/template.json infra/build/
+
 check-deploy: $(STAMP)
 	$(PY) -m chalicelib.cli check-deploy --stage prod
 

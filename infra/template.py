@@ -688,16 +688,28 @@ def alert_resources(routes: Sequence[EventRoute], functions: Sequence[FunctionSp
 # ------------------------------------------------------------------------------------ Chalice overrides
 
 
+def api_policy(api_role: str, known: Mapping[str, type[Model]]) -> Json:
+    """Access of the API to this stack's resources, attached to the role Chalice creates for it."""
+    tables = {entity: DDB_READ_APPEND if entity == "audit-events" else API_TABLE_ACCESS for entity in known}
+    statements = table_statements(tables, known) + s3_statements(API_S3)
+    statements.append({"Sid": "HealthCheck", "Effect": "Allow", "Action": ["s3:ListBucket"],
+                       "Resource": bucket_arn()})
+    return {
+        "Type": "AWS::IAM::Policy",
+        "Properties": {
+            "PolicyName": "korrigo-api-resources",
+            "Roles": [ref(api_role)],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+        },
+    }
+
+
 def api_overrides(stage: str, api_role: str | None, known: Mapping[str, type[Model]]) -> Json:
     """Deep-merged into Chalice's resources: the API's environment, a policy on its role, an alarm.
 
     ``api_role`` is the logical id of the API's role in Chalice's output; None adds no policy (a
     pre-created role must then grant the same access itself).
     """
-    tables = {entity: API_TABLE_ACCESS for entity in known}
-    statements = table_statements(tables, known) + s3_statements(API_S3)
-    statements.append({"Sid": "HealthCheck", "Effect": "Allow", "Action": ["s3:ListBucket"],
-                       "Resource": bucket_arn()})
     environment = runtime_environment(stage, "korrigo-api")
     for chalice_owned in ("KORRIGO_STAGE", "POWERTOOLS_SERVICE_NAME"):
         environment.pop(chalice_owned)  # set by .chalice/config.json
@@ -707,14 +719,7 @@ def api_overrides(stage: str, api_role: str | None, known: Mapping[str, type[Mod
                                 [{"Name": "FunctionName", "Value": ref(CHALICE_API_FUNCTION)}], "Sum"),
     }
     if api_role is not None:
-        overrides["ApiAccessPolicy"] = {
-            "Type": "AWS::IAM::Policy",
-            "Properties": {
-                "PolicyName": "korrigo-api-resources",
-                "Roles": [ref(api_role)],
-                "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-            },
-        }
+        overrides["ApiAccessPolicy"] = api_policy(api_role, known)
     return overrides
 
 

@@ -455,7 +455,12 @@ def test_merged_with_chalice_output_lints_and_configures_the_api() -> None:
     assert variables["KORRIGO_RESOURCE_PREFIX"] == {"Ref": "ResourcePrefix"}
     assert variables["KORRIGO_BUCKET_NAME"] == {"Ref": infra_template.BUCKET_ID}
     if api_role is not None:
-        assert merged["Resources"]["ApiAccessPolicy"]["Properties"]["Roles"] == [{"Ref": api_role}]
+        policy = merged["Resources"]["ApiAccessPolicy"]["Properties"]
+        assert policy["Roles"] == [{"Ref": api_role}]
+        for statement in policy["PolicyDocument"]["Statement"]:
+            assert "*" not in as_list(statement["Resource"])
+            if referenced_ids(statement["Resource"]) == {"AuditEventsTable"}:
+                assert not {"dynamodb:UpdateItem", "dynamodb:DeleteItem"} & set(actions_of(statement))
     assert lint_errors(merged) == []
 
 
