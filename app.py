@@ -11,6 +11,12 @@ settings = get_settings()  # refuses to start on an unsafe production configurat
 app = Chalice(app_name="korrigo")
 app.api.binary_types.append("application/pdf")
 app.register_middleware(http_middleware, "http")
-for blueprint in (health.blueprint, auth.blueprint, users.blueprint, audit.blueprint, exams.blueprint,
-                  copies.blueprint):
+for blueprint in (
+    health.blueprint,
+    auth.blueprint,
+    users.blueprint,
+    audit.blueprint,
+    exams.blueprint,
+    copies.blueprint,
+):
     app.register_blueprint(blueprint)

@@ -16,9 +16,7 @@ _CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, signature_vers
 @cache
 def client(service: str) -> Any:
     """A cached boto3 client for ``service`` in the configured region (endpoint from the environment)."""
-    return boto3.session.Session().client(
-        service, region_name=get_settings().aws_region, config=_CONFIG
-    )
+    return boto3.session.Session().client(service, region_name=get_settings().aws_region, config=_CONFIG)
 
 
 def reset_clients() -> None:

@@ -11,8 +11,9 @@ class KorrigoError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, extra: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.extra = extra or {}

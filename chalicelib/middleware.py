@@ -35,8 +35,9 @@ def _chalice_error(response: Response) -> Response | None:
     status = response.status_code
     message = "An unexpected error occurred." if status >= 500 else str(body["Message"])
     headers = {k: v for k, v in response.headers.items() if k.lower() == "allow"}
-    return json_response({"error": {"code": _CHALICE_CODES.get(status, "error"), "message": message}},
-                         status, headers)
+    return json_response(
+        {"error": {"code": _CHALICE_CODES.get(status, "error"), "message": message}}, status, headers
+    )
 
 
 def http_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:

@@ -132,4 +132,3 @@ def get_settings() -> Settings:
 def reset_settings_cache() -> None:
     """Forget the cached settings (tests change the environment between cases)."""
     get_settings.cache_clear()
-

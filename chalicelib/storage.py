@@ -33,7 +33,7 @@ def parse_scan_key(key: str) -> tuple[str, str] | None:
     """(exam id, upload id) of a scan key, or None when the key is not a scan."""
     if not key.startswith(SCANS_PREFIX) or not key.endswith(".pdf"):
         return None
-    parts = key[len(SCANS_PREFIX):-len(".pdf")].split("/")
+    parts = key[len(SCANS_PREFIX) : -len(".pdf")].split("/")
     return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
 
 
@@ -41,7 +41,7 @@ def parse_header_key(key: str) -> tuple[str, str] | None:
     """(exam id, copy id) of a header key, or None."""
     if not key.startswith(HEADERS_PREFIX) or not key.endswith(".jpg"):
         return None
-    parts = key[len(HEADERS_PREFIX):-len(".jpg")].split("/")
+    parts = key[len(HEADERS_PREFIX) : -len(".jpg")].split("/")
     return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
 
 
@@ -51,7 +51,7 @@ def _public(url: str) -> str:
     if settings.public_storage_url and settings.aws_endpoint_url:
         endpoint = settings.aws_endpoint_url.rstrip("/")
         if url.startswith(endpoint):
-            return settings.public_storage_url.rstrip("/") + url[len(endpoint):]
+            return settings.public_storage_url.rstrip("/") + url[len(endpoint) :]
     return url
 
 
@@ -75,14 +75,16 @@ def presigned_get(key: str, *, seconds: int | None = None, download_name: str | 
     if download_name:
         params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
     url = aws.client("s3").generate_presigned_url(
-        "get_object", Params=params, ExpiresIn=seconds or settings.download_url_seconds)
+        "get_object", Params=params, ExpiresIn=seconds or settings.download_url_seconds
+    )
     return _public(url)
 
 
 def put_bytes(key: str, data: bytes, content_type: str) -> None:
     """Store an object (server side, private)."""
-    aws.client("s3").put_object(Bucket=get_settings().files_bucket, Key=key, Body=data,
-                                ContentType=content_type)
+    aws.client("s3").put_object(
+        Bucket=get_settings().files_bucket, Key=key, Body=data, ContentType=content_type
+    )
 
 
 def get_bytes(key: str) -> bytes:

@@ -113,8 +113,9 @@ def request_id_of(request: Request) -> str:
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     """A JSON response."""
-    return Response(body=body, status_code=status,
-                    headers={"Content-Type": "application/json", **(headers or {})})
+    return Response(
+        body=body, status_code=status, headers={"Content-Type": "application/json", **(headers or {})}
+    )
 
 
 def empty_response(status: int = 204, headers: dict[str, str] | None = None) -> Response:
@@ -130,8 +131,12 @@ def error_response(error: KorrigoError) -> Response:
 def internal_error_response(request_id: str) -> Response:
     """The 500 response: no stack trace, the request id to quote to support."""
     return json_response(
-        {"error": {"code": "internal_error",
-                   "message": f"An unexpected error occurred (request id {request_id})."}},
+        {
+            "error": {
+                "code": "internal_error",
+                "message": f"An unexpected error occurred (request id {request_id}).",
+            }
+        },
         500,
     )
 
@@ -145,8 +150,10 @@ def session_cookie(token: str) -> str:
 def cleared_session_cookie() -> str:
     """A cookie header that makes the browser forget the session cookie."""
     secure = "; Secure" if get_settings().cookie_secure else ""
-    return (f"{sessions.COOKIE_NAME}=; Path=/api; HttpOnly; SameSite=Strict{secure}; "
-            "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT")
+    return (
+        f"{sessions.COOKIE_NAME}=; Path=/api; HttpOnly; SameSite=Strict{secure}; "
+        "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT"
+    )
 
 
 Handler = Callable[..., Any]
@@ -175,7 +182,8 @@ def endpoint(
             try:
                 principal = None if access.public else auth.resolve(ctx.cookie(sessions.COOKIE_NAME))
                 ctx.principal = access_rules.authorise(
-                    access, principal, request.method, request.headers.get("x-csrf-token"))
+                    access, principal, request.method, request.headers.get("x-csrf-token")
+                )
                 result = handler(ctx, **path_params)
             except KorrigoError as error:
                 return error_response(error)
@@ -187,9 +195,7 @@ def endpoint(
             return response
 
         view.korrigo_access = access  # type: ignore[attr-defined]
-        blueprint.route(path, methods=methods,
-                        content_types=content_types or ["application/json"])(view)
+        blueprint.route(path, methods=methods, content_types=content_types or ["application/json"])(view)
         return handler
 
     return decorate
-

@@ -49,8 +49,9 @@ def _points(value: Any, path: str, node_id: str | None) -> Decimal:
     except InvalidOperation as error:
         raise SchemeError(f"Node {path}: points must be a number.", path, node_id) from error
     if not points.is_finite() or points <= 0 or points > MAX_LEAF_POINTS:
-        raise SchemeError(f"Node {path}: points must be above 0 and at most {MAX_LEAF_POINTS}.",
-                          path, node_id)
+        raise SchemeError(
+            f"Node {path}: points must be above 0 and at most {MAX_LEAF_POINTS}.", path, node_id
+        )
     if points != points.quantize(Decimal("0.01")):
         raise SchemeError(f"Node {path}: points allow at most two decimals.", path, node_id)
     return points
@@ -85,8 +86,9 @@ def normalise_scheme(nodes: Any) -> tuple[list[dict[str, Any]], Decimal]:
             seen.add(node_id)
             label = item.get("label")
             if not isinstance(label, str) or not label.strip() or len(label) > MAX_LABEL:
-                raise SchemeError(f"Node {path}: a label of 1 to {MAX_LABEL} characters is required.",
-                                  path, node_id)
+                raise SchemeError(
+                    f"Node {path}: a label of 1 to {MAX_LABEL} characters is required.", path, node_id
+                )
             extra = set(item) - {"id", "label", "points", "children"}
             if extra:
                 raise SchemeError(f"Node {path}: unknown field(s) {', '.join(sorted(extra))}.", path, node_id)
@@ -95,21 +97,25 @@ def normalise_scheme(nodes: Any) -> tuple[list[dict[str, Any]], Decimal]:
                 raise SchemeError(f"Node {path}: children must be a list.", path, node_id)
             if children:
                 if depth >= MAX_DEPTH:
-                    raise SchemeError(f"Node {path}: the scheme is at most {MAX_DEPTH} levels deep.",
-                                      path, node_id)
+                    raise SchemeError(
+                        f"Node {path}: the scheme is at most {MAX_DEPTH} levels deep.", path, node_id
+                    )
                 if item.get("points") is not None:
-                    raise SchemeError(f"Node {path}: a node with children takes its points from them.",
-                                      path, node_id)
+                    raise SchemeError(
+                        f"Node {path}: a node with children takes its points from them.", path, node_id
+                    )
                 kids = walk(children, f"{path}.", depth + 1)
                 points = sum((Decimal(str(kid["points"])) for kid in kids), Decimal(0))
-                result.append({"id": node_id, "label": label.strip(), "points": _number(points),
-                               "children": kids})
+                result.append(
+                    {"id": node_id, "label": label.strip(), "points": _number(points), "children": kids}
+                )
             else:
                 if item.get("points") is None:
                     raise SchemeError(f"Node {path}: a question needs its points.", path, node_id)
                 points = _points(item["points"], path, node_id)
-                result.append({"id": node_id, "label": label.strip(), "points": _number(points),
-                               "children": []})
+                result.append(
+                    {"id": node_id, "label": label.strip(), "points": _number(points), "children": []}
+                )
         return result
 
     tree = walk(nodes, "", 1)

@@ -86,7 +86,7 @@ def split_pronote_name(cell: str) -> tuple[str, str]:
             break
     if not last:
         last = words[:1]
-    return " ".join(last), " ".join(words[len(last):])
+    return " ".join(last), " ".join(words[len(last) :])
 
 
 def _birth_date(value: str, line: int) -> str | None:
@@ -95,7 +95,7 @@ def _birth_date(value: str, line: int) -> str | None:
         return None
     for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
         try:
-            parsed = datetime.strptime(value, pattern).date()  # noqa: DTZ007 - a calendar date
+            parsed = datetime.strptime(value, pattern).date()
         except ValueError:
             continue
         if not date(1900, 1, 1) <= parsed <= date.today():
@@ -161,7 +161,9 @@ def parse_roster(data: bytes) -> tuple[list[RosterRow], list[LineError]]:
                 errors.append(LineError(line, str(error)))
                 continue
             if row.email and row.email in emails:
-                errors.append(LineError(line, f"the e-mail {row.email} is already on line {emails[row.email]}"))
+                errors.append(
+                    LineError(line, f"the e-mail {row.email} is already on line {emails[row.email]}")
+                )
                 continue
             if row.email:
                 emails[row.email] = line
@@ -182,5 +184,13 @@ def _row(cells: list[str], line: int, pronote: bool) -> RosterRow:
     last_name, first_name = _clean(last_name), _clean(first_name)
     if not last_name or not first_name:
         raise ValueError("the last name and the first name are required")
-    return RosterRow(line, last_name, first_name, _email(email), _birth_date(born, line),
-                     _clean(class_name), _clean(group), _clean(number))
+    return RosterRow(
+        line,
+        last_name,
+        first_name,
+        _email(email),
+        _birth_date(born, line),
+        _clean(class_name),
+        _clean(group),
+        _clean(number),
+    )

@@ -36,7 +36,6 @@ def index_meta(name: str) -> type:
     return Meta
 
 
-
 def condition_failed(error: Exception) -> bool:
     """True when a PynamoDB write or transaction failed on its condition (someone else won)."""
     code = getattr(error, "cause_response_code", None)

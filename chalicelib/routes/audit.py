@@ -34,6 +34,11 @@ def list_events(ctx: RequestContext):
     since = _instant(ctx.query("since"), "since") or until - DEFAULT_RANGE
     if since > until or until - since > MAX_RANGE:
         raise BadRequest("since must precede until, at most one year apart.")
-    events = audit.query(since=since, until=until, exam_id=ctx.query("exam_id"),
-                         copy_id=ctx.query("copy_id"), actor_id=ctx.query("actor"))
+    events = audit.query(
+        since=since,
+        until=until,
+        exam_id=ctx.query("exam_id"),
+        copy_id=ctx.query("copy_id"),
+        actor_id=ctx.query("actor"),
+    )
     return {"events": [audit.serialise(event) for event in events]}

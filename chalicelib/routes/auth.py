@@ -63,8 +63,12 @@ def student_login(ctx: RequestContext):
     student = signed_in.account
     return {
         "status": "success",
-        "student": {"id": student.id, "email": student.email,
-                    "first_name": student.first_name, "last_name": student.last_name},
+        "student": {
+            "id": student.id,
+            "email": student.email,
+            "first_name": student.first_name,
+            "last_name": student.last_name,
+        },
         "must_change_password": signed_in.principal.must_change_password,
         "csrf_token": signed_in.principal.csrf_token,
     }

@@ -107,8 +107,13 @@ def put_teachers(ctx: RequestContext, exam_id: str):
     return {"teacher_ids": sorted(exam.teacher_ids or [])}
 
 
-@endpoint(blueprint, "/api/exams/{exam_id}/roster", methods=["POST"], access=ADMIN,
-          content_types=["text/csv", "text/plain", "application/octet-stream"])
+@endpoint(
+    blueprint,
+    "/api/exams/{exam_id}/roster",
+    methods=["POST"],
+    access=ADMIN,
+    content_types=["text/csv", "text/plain", "application/octet-stream"],
+)
 def import_roster(ctx: RequestContext, exam_id: str):
     """Import students from a CSV body (Pronote export or plain header)."""
     data = ctx.request.raw_body or b""
@@ -116,19 +121,26 @@ def import_roster(ctx: RequestContext, exam_id: str):
         raise PayloadTooLarge("The roster file is larger than 2 MB.")
     report = roster.import_roster(exam_id, data, actor=ctx.caller, origin=ctx.origin)
     url = f"/api/credentials/{report.credentials_token}" if report.credentials_token else None
-    return {"created": report.created, "updated": report.updated,
-            "errors": [{"line": error.line, "message": error.message} for error in report.errors],
-            "credentials_csv_url": url}
+    return {
+        "created": report.created,
+        "updated": report.updated,
+        "errors": [{"line": error.line, "message": error.message} for error in report.errors],
+        "credentials_csv_url": url,
+    }
 
 
 @endpoint(blueprint, "/api/credentials/{token}", methods=["GET"], access=ADMIN)
 def download_credentials(ctx: RequestContext, token: str):
     """The one-time credentials sheet of an import (CSV attachment)."""
     exam_id, data = credentials.take_sheet(token, ctx.caller, ctx.origin)
-    return Response(body=data.decode("utf-8"), status_code=200, headers={
-        "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="credentials-{exam_id[:8]}.csv"',
-    })
+    return Response(
+        body=data.decode("utf-8"),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="credentials-{exam_id[:8]}.csv"',
+        },
+    )
 
 
 @endpoint(blueprint, "/api/exams/{exam_id}/students", methods=["GET"], access=ADMIN)
@@ -142,8 +154,9 @@ def list_students(ctx: RequestContext, exam_id: str):
 def create_upload(ctx: RequestContext, exam_id: str):
     """Register an upload; returns the pre-signed POST for the browser."""
     body = ctx.body(UploadBody)
-    upload, post = uploads.start_upload(exam_id, body.filename, body.size, actor=ctx.caller,
-                                        origin=ctx.origin)
+    upload, post = uploads.start_upload(
+        exam_id, body.filename, body.size, actor=ctx.caller, origin=ctx.origin
+    )
     return json_response({"upload_id": upload.id, **post}, 201)
 
 

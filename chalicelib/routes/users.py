@@ -15,8 +15,9 @@ from chalicelib.web import RequestContext, endpoint, json_response
 
 blueprint = Blueprint(__name__)
 
-Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64,
-                                            pattern=r"^[A-Za-z0-9._-]+$")]
+Username = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+]
 
 
 class CreateUserBody(BaseModel):
@@ -50,9 +51,15 @@ def list_users(ctx: RequestContext):
 def create_user(ctx: RequestContext):
     """Create a teacher or admin; they must change the initial password at first login."""
     body = ctx.body(CreateUserBody)
-    user = users.create_user(username=body.username, email=str(body.email), password=body.password,
-                             role=Role(body.role), must_change_password=True,
-                             actor=ctx.caller, origin=ctx.origin)
+    user = users.create_user(
+        username=body.username,
+        email=str(body.email),
+        password=body.password,
+        role=Role(body.role),
+        must_change_password=True,
+        actor=ctx.caller,
+        origin=ctx.origin,
+    )
     return json_response(users.serialise(user), 201)
 
 
@@ -73,5 +80,4 @@ def update_user(ctx: RequestContext, user_id: str):
 def reset_password(ctx: RequestContext, user_id: str):
     """Set a temporary password; the user must change it at next login."""
     body = ctx.body(ResetPasswordBody)
-    return users.serialise(users.reset_password(user_id, body.password, actor=ctx.caller,
-                                                origin=ctx.origin))
+    return users.serialise(users.reset_password(user_id, body.password, actor=ctx.caller, origin=ctx.origin))

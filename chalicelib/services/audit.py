@@ -53,8 +53,15 @@ def record(action: str, **fields: Any) -> AuditEvent:
     """Save one audit event (never overwriting another) and log it."""
     event = build_event(action, **fields)
     event.save(condition=AuditEvent.sort_key.does_not_exist())
-    logger.info("audit", extra={"audit_action": action, "outcome": event.outcome,
-                                "target_id": event.target_id, "actor_id": event.actor_id})
+    logger.info(
+        "audit",
+        extra={
+            "audit_action": action,
+            "outcome": event.outcome,
+            "target_id": event.target_id,
+            "actor_id": event.actor_id,
+        },
+    )
     return event
 
 
@@ -119,4 +126,3 @@ def query(
             if len(events) >= limit:
                 return events
     return events
-

@@ -62,7 +62,9 @@ def _sign_in(
             if settings.rate_limit_enabled:
                 ratelimit.hit(key, settings.login_window_seconds)
         audit.record(
-            f"{kind}.login", outcome="failure", origin=origin,
+            f"{kind}.login",
+            outcome="failure",
+            origin=origin,
             actor_id=account.id if account else None,
             metadata={"identifier": identifier[:200], "reason": _failure_reason(account, verified)},
         )
@@ -70,8 +72,7 @@ def _sign_in(
     ratelimit.reset(keys[1])
     token, session = sessions.open_session(account.id, kind, origin.ip)
     principal = _principal(account, kind, session)
-    audit.record(f"{kind}.login", actor=principal, origin=origin,
-                 target_type=str(kind), target_id=account.id)
+    audit.record(f"{kind}.login", actor=principal, origin=origin, target_type=str(kind), target_id=account.id)
     return SignedIn(principal, token, account)
 
 
@@ -134,8 +135,13 @@ def resolve(token: str | None) -> Principal | None:
 def logout(principal: Principal, origin: Origin) -> None:
     """Revoke the caller's session."""
     sessions.close_session(principal.session_id)
-    audit.record(f"{principal.kind}.logout", actor=principal, origin=origin,
-                 target_type=str(principal.kind), target_id=principal.id)
+    audit.record(
+        f"{principal.kind}.logout",
+        actor=principal,
+        origin=origin,
+        target_type=str(principal.kind),
+        target_id=principal.id,
+    )
 
 
 def personal_words(account: User | Student) -> tuple[str, ...]:
@@ -148,14 +154,23 @@ def personal_words(account: User | Student) -> tuple[str, ...]:
 def change_password(principal: Principal, current: str, new: str, origin: Origin) -> None:
     """Change the caller's own password (current one required); other sessions are revoked."""
     settings = get_settings()
-    ratelimit.consume(f"password-change:{principal.id}", settings.password_change_max,
-                      settings.password_change_window_seconds,
-                      "Too many password changes. Try again later.")
+    ratelimit.consume(
+        f"password-change:{principal.id}",
+        settings.password_change_max,
+        settings.password_change_window_seconds,
+        "Too many password changes. Try again later.",
+    )
     account = load_account(principal.kind, principal.id)
     if account is None or not passwords.verify_password(account.password_hash, current):
-        audit.record("password.change", actor=principal, origin=origin, outcome="failure",
-                     target_type=str(principal.kind), target_id=principal.id,
-                     metadata={"reason": "wrong_current_password"})
+        audit.record(
+            "password.change",
+            actor=principal,
+            origin=origin,
+            outcome="failure",
+            target_type=str(principal.kind),
+            target_id=principal.id,
+            metadata={"reason": "wrong_current_password"},
+        )
         raise Unauthenticated("The current password is not correct.")
     passwords.require_acceptable(new, personal=personal_words(account))
     if new == current:
@@ -176,5 +191,10 @@ def change_password(principal: Principal, current: str, new: str, origin: Origin
             raise Conflict("The account changed meanwhile; try again.") from error
         raise
     sessions.close_all_sessions(principal.id, keep=principal.session_id)
-    audit.record("password.change", actor=principal, origin=origin,
-                 target_type=str(principal.kind), target_id=principal.id)
+    audit.record(
+        "password.change",
+        actor=principal,
+        origin=origin,
+        target_type=str(principal.kind),
+        target_id=principal.id,
+    )

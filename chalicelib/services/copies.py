@@ -45,15 +45,26 @@ def student_name(student: Student) -> str:
     return f"{student.last_name.upper()} {student.first_name}"
 
 
-def serialise(copy: Copy, *, students: dict[str, Student] | None = None,
-              teachers: dict[str, User] | None = None, with_identity: bool) -> dict[str, Any]:
+def serialise(
+    copy: Copy,
+    *,
+    students: dict[str, Student] | None = None,
+    teachers: dict[str, User] | None = None,
+    with_identity: bool,
+) -> dict[str, Any]:
     """The API shape of a copy; ``with_identity`` is False for teachers (no student anywhere)."""
     data: dict[str, Any] = {
-        "id": copy.id, "exam_id": copy.exam_id, "anonymous_id": copy.anonymous_id, "status": copy.status,
-        "page_count": int(copy.page_count), "teacher_id": copy.teacher_id,
+        "id": copy.id,
+        "exam_id": copy.exam_id,
+        "anonymous_id": copy.anonymous_id,
+        "status": copy.status,
+        "page_count": int(copy.page_count),
+        "teacher_id": copy.teacher_id,
         "teacher_username": teachers[copy.teacher_id].username
-        if teachers and copy.teacher_id in teachers else None,
-        "grading_error": copy.grading_error, "updated_at": copy.updated_at.isoformat(),
+        if teachers and copy.teacher_id in teachers
+        else None,
+        "grading_error": copy.grading_error,
+        "updated_at": copy.updated_at.isoformat(),
     }
     if with_identity:
         student = (students or {}).get(copy.student_id or "")
@@ -68,16 +79,19 @@ def list_copies(exam_id: str, caller: Principal) -> list[dict[str, Any]]:
     if caller.is_admin:
         copies = list(Copy.exam_index.query(exam.id))
     else:
-        copies = sorted(Copy.teacher_index.query(caller.id, Copy.exam_id == exam.id),
-                        key=lambda copy: copy.anonymous_id)
+        copies = sorted(
+            Copy.teacher_index.query(caller.id, Copy.exam_id == exam.id), key=lambda copy: copy.anonymous_id
+        )
     teacher_ids = {copy.teacher_id for copy in copies if copy.teacher_id}
     teachers = {user.id: user for user in User.batch_get(list(teacher_ids))} if teacher_ids else {}
     students: dict[str, Student] = {}
     if caller.is_admin:
         student_ids = list({copy.student_id for copy in copies if copy.student_id})
         students = {s.id: s for s in Student.batch_get(student_ids)} if student_ids else {}
-    return [serialise(copy, students=students, teachers=teachers, with_identity=caller.is_admin)
-            for copy in copies]
+    return [
+        serialise(copy, students=students, teachers=teachers, with_identity=caller.is_admin)
+        for copy in copies
+    ]
 
 
 def identification_queue(exam_id: str) -> list[dict[str, Any]]:
@@ -92,14 +106,18 @@ def identification_queue(exam_id: str) -> list[dict[str, Any]]:
     queue = []
     for copy in copies:
         result = results.get(copy.id)
-        queue.append({
-            "id": copy.id, "anonymous_id": copy.anonymous_id, "upload_id": copy.upload_id,
-            "header_url": storage.presigned_get(storage.header_key(exam_id, copy.id)),
-            "ocr_text": result.text if result else None,
-            "ocr_status": "done" if result else "pending",
-            "suggestions": result.suggestions if result else [],
-            "auto_student_id": auto.get(copy.id),
-        })
+        queue.append(
+            {
+                "id": copy.id,
+                "anonymous_id": copy.anonymous_id,
+                "upload_id": copy.upload_id,
+                "header_url": storage.presigned_get(storage.header_key(exam_id, copy.id)),
+                "ocr_text": result.text if result else None,
+                "ocr_status": "done" if result else "pending",
+                "suggestions": result.suggestions if result else [],
+                "auto_student_id": auto.get(copy.id),
+            }
+        )
     return queue
 
 
@@ -114,15 +132,29 @@ def identify(copy_id: str, student_id: str, *, actor: Principal, origin: Origin)
     if other is not None and other.id != copy.id:
         raise Conflict(f"This student is already identified on copy {other.anonymous_id}.")
     try:
-        copy.update(actions=[Copy.status.set("READY"), Copy.student_id.set(student_id),
-                             Copy.updated_at.set(utcnow()), Copy.version.add(1)],
-                    condition=Copy.status == "STAGING")
+        copy.update(
+            actions=[
+                Copy.status.set("READY"),
+                Copy.student_id.set(student_id),
+                Copy.updated_at.set(utcnow()),
+                Copy.version.add(1),
+            ],
+            condition=Copy.status == "STAGING",
+        )
     except UpdateError as error:
         if condition_failed(error):
             raise Conflict("This copy is already identified.") from error
         raise
-    audit.record("copy.identify", actor=actor, origin=origin, target_type="copy", target_id=copy.id,
-                 exam_id=copy.exam_id, copy_id=copy.id, metadata={"student_id": student_id})
+    audit.record(
+        "copy.identify",
+        actor=actor,
+        origin=origin,
+        target_type="copy",
+        target_id=copy.id,
+        exam_id=copy.exam_id,
+        copy_id=copy.id,
+        metadata={"student_id": student_id},
+    )
     return copy
 
 
@@ -140,8 +172,11 @@ def dispatch(exam_id: str, *, actor: Principal, origin: Origin) -> dict[str, Any
     teachers = sorted(exam.teacher_ids or [])
     if not teachers:
         raise BadRequest("Assign teachers to the exam before dispatching.")
-    with exclusive(f"dispatch#{exam_id}", holder=actor.id,
-                   busy="Another dispatch of this exam is running; try again in a moment."):
+    with exclusive(
+        f"dispatch#{exam_id}",
+        holder=actor.id,
+        busy="Another dispatch of this exam is running; try again in a moment.",
+    ):
         copies = list(Copy.exam_index.query(exam_id))
         load = Counter({teacher: 0 for teacher in teachers})
         load.update(copy.teacher_id for copy in copies if copy.teacher_id in load)
@@ -151,9 +186,14 @@ def dispatch(exam_id: str, *, actor: Principal, origin: Origin) -> dict[str, Any
                 continue
             teacher = min(teachers, key=lambda t: (load[t], t))
             try:
-                copy.update(actions=[Copy.teacher_id.set(teacher), Copy.updated_at.set(utcnow()),
-                                     Copy.version.add(1)],
-                            condition=(Copy.status == "READY") & (Copy.version == copy.version))
+                copy.update(
+                    actions=[
+                        Copy.teacher_id.set(teacher),
+                        Copy.updated_at.set(utcnow()),
+                        Copy.version.add(1),
+                    ],
+                    condition=(Copy.status == "READY") & (Copy.version == copy.version),
+                )
             except UpdateError as error:
                 if condition_failed(error):
                     continue  # changed meanwhile (locked, reassigned): leave it
@@ -161,8 +201,15 @@ def dispatch(exam_id: str, *, actor: Principal, origin: Origin) -> dict[str, Any
             load[teacher] += 1
             assigned += 1
     distribution = {teacher: load[teacher] for teacher in teachers}
-    audit.record("exam.dispatch", actor=actor, origin=origin, target_type="exam", target_id=exam_id,
-                 exam_id=exam_id, metadata={"assigned": assigned, "distribution": distribution})
+    audit.record(
+        "exam.dispatch",
+        actor=actor,
+        origin=origin,
+        target_type="exam",
+        target_id=exam_id,
+        exam_id=exam_id,
+        metadata={"assigned": assigned, "distribution": distribution},
+    )
     return {"assigned": assigned, "distribution": distribution}
 
 
@@ -176,13 +223,22 @@ def reassign(copy_id: str, teacher_id: str, *, actor: Principal, origin: Origin)
         raise Conflict("A copy that is being graded or is graded cannot move.")
     previous = copy.teacher_id
     try:
-        copy.update(actions=[Copy.teacher_id.set(teacher_id), Copy.updated_at.set(utcnow()),
-                             Copy.version.add(1)],
-                    condition=Copy.status.is_in(*MOVABLE) & (Copy.version == copy.version))
+        copy.update(
+            actions=[Copy.teacher_id.set(teacher_id), Copy.updated_at.set(utcnow()), Copy.version.add(1)],
+            condition=Copy.status.is_in(*MOVABLE) & (Copy.version == copy.version),
+        )
     except UpdateError as error:
         if condition_failed(error):
             raise Conflict("The copy changed meanwhile; reload and try again.") from error
         raise
-    audit.record("copy.reassign", actor=actor, origin=origin, target_type="copy", target_id=copy.id,
-                 exam_id=copy.exam_id, copy_id=copy.id, metadata={"from": previous, "to": teacher_id})
+    audit.record(
+        "copy.reassign",
+        actor=actor,
+        origin=origin,
+        target_type="copy",
+        target_id=copy.id,
+        exam_id=copy.exam_id,
+        copy_id=copy.id,
+        metadata={"from": previous, "to": teacher_id},
+    )
     return copy

@@ -37,9 +37,12 @@ def store_sheet(exam_id: str, owner: Principal, rows: list[tuple[str, str, str, 
     token = Fernet.generate_key().decode()
     expires = utcnow() + LIFETIME
     CredentialSheet(
-        _sheet_id(token), exam_id=exam_id, owner_id=owner.id,
+        _sheet_id(token),
+        exam_id=exam_id,
+        owner_id=owner.id,
         ciphertext=Fernet(token.encode()).encrypt(("\ufeff" + buffer.getvalue()).encode()),
-        expires_at=expires, ttl=expires,
+        expires_at=expires,
+        ttl=expires,
     ).save()
     return token
 
@@ -62,6 +65,12 @@ def take_sheet(token: str, caller: Principal, origin: Origin) -> tuple[str, byte
         data = Fernet(token.encode()).decrypt(sheet.ciphertext)
     except (InvalidToken, ValueError) as error:
         raise NotFound("This link was already used or has expired.") from error
-    audit.record("roster.credentials_download", actor=caller, origin=origin, target_type="exam",
-                 target_id=sheet.exam_id, exam_id=sheet.exam_id)
+    audit.record(
+        "roster.credentials_download",
+        actor=caller,
+        origin=origin,
+        target_type="exam",
+        target_id=sheet.exam_id,
+        exam_id=sheet.exam_id,
+    )
     return sheet.exam_id, data

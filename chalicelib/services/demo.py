@@ -25,8 +25,15 @@ def seed_demo_accounts() -> list[str]:
         if auth.find_staff(username) is not None:
             continue
         try:
-            users.create_user(username=username, email=email, password=password, role=role,
-                              must_change_password=False, actor=None, origin=Origin(ip="seed"))
+            users.create_user(
+                username=username,
+                email=email,
+                password=password,
+                role=role,
+                must_change_password=False,
+                actor=None,
+                origin=Origin(ip="seed"),
+            )
             created.append(username)
         except Conflict:
             continue  # created concurrently by another seeder

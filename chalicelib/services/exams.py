@@ -47,8 +47,11 @@ def copy_counts(exam_id: str) -> dict[str, int]:
 def serialise(exam: Exam, *, with_counts: bool = True) -> dict[str, Any]:
     """The API shape of an exam."""
     teacher_ids = sorted(exam.teacher_ids or [])
-    teachers = [{"id": user.id, "username": user.username}
-                for user in User.batch_get(teacher_ids)] if teacher_ids else []
+    teachers = (
+        [{"id": user.id, "username": user.username} for user in User.batch_get(teacher_ids)]
+        if teacher_ids
+        else []
+    )
     return {
         "id": exam.id,
         "name": exam.name,
@@ -87,8 +90,15 @@ def create_exam(fields: dict[str, Any], *, actor: Principal, origin: Origin) -> 
         max_points=20,
     )
     exam.save(condition=Exam.id.does_not_exist())
-    audit.record("exam.create", actor=actor, origin=origin, target_type="exam", target_id=exam.id,
-                 exam_id=exam.id, metadata={"name": exam.name})
+    audit.record(
+        "exam.create",
+        actor=actor,
+        origin=origin,
+        target_type="exam",
+        target_id=exam.id,
+        exam_id=exam.id,
+        metadata={"name": exam.name},
+    )
     return exam
 
 
@@ -102,8 +112,10 @@ def list_exams(caller: Principal) -> list[Exam]:
 
 def _save_changes(exam: Exam, actions: list[Any]) -> Exam:
     try:
-        exam.update(actions=[*actions, Exam.updated_at.set(utcnow()), Exam.version.add(1)],
-                    condition=Exam.version == exam.version)
+        exam.update(
+            actions=[*actions, Exam.updated_at.set(utcnow()), Exam.version.add(1)],
+            condition=Exam.version == exam.version,
+        )
     except UpdateError as error:
         if condition_failed(error):
             raise Conflict("The exam changed meanwhile; reload and try again.") from error
@@ -135,8 +147,15 @@ def update_exam(exam_id: str, fields: dict[str, Any], *, actor: Principal, origi
     if not actions:
         return exam
     exam = _save_changes(exam, actions)
-    audit.record("exam.update", actor=actor, origin=origin, target_type="exam", target_id=exam.id,
-                 exam_id=exam.id, metadata={"fields": sorted(fields)})
+    audit.record(
+        "exam.update",
+        actor=actor,
+        origin=origin,
+        target_type="exam",
+        target_id=exam.id,
+        exam_id=exam.id,
+        metadata={"fields": sorted(fields)},
+    )
     return exam
 
 
@@ -151,8 +170,15 @@ def delete_exam(exam_id: str, *, actor: Principal, origin: Origin) -> None:
         if condition_failed(error):
             raise Conflict("The exam changed meanwhile; reload and try again.") from error
         raise
-    audit.record("exam.delete", actor=actor, origin=origin, target_type="exam", target_id=exam_id,
-                 exam_id=exam_id, metadata={"name": exam.name})
+    audit.record(
+        "exam.delete",
+        actor=actor,
+        origin=origin,
+        target_type="exam",
+        target_id=exam_id,
+        exam_id=exam_id,
+        metadata={"name": exam.name},
+    )
 
 
 def set_marking_scheme(exam_id: str, nodes: Any, *, actor: Principal, origin: Origin) -> Exam:
@@ -165,8 +191,15 @@ def set_marking_scheme(exam_id: str, nodes: Any, *, actor: Principal, origin: Or
     except SchemeError as error:
         raise Unprocessable(error.message, extra={"path": error.path, "node_id": error.node_id}) from error
     exam = _save_changes(exam, [Exam.marking_scheme.set({"nodes": tree}), Exam.max_points.set(float(total))])
-    audit.record("exam.marking_scheme", actor=actor, origin=origin, target_type="exam",
-                 target_id=exam.id, exam_id=exam.id, metadata={"max_points": str(total)})
+    audit.record(
+        "exam.marking_scheme",
+        actor=actor,
+        origin=origin,
+        target_type="exam",
+        target_id=exam.id,
+        exam_id=exam.id,
+        metadata={"max_points": str(total)},
+    )
     return exam
 
 
@@ -175,12 +208,20 @@ def set_teachers(exam_id: str, teacher_ids: list[str], *, actor: Principal, orig
     exam = get_exam(exam_id)
     wanted = sorted(set(teacher_ids))
     found = {user.id: user for user in User.batch_get(wanted)} if wanted else {}
-    bad = [tid for tid in wanted
-           if tid not in found or found[tid].role != Role.TEACHER or not found[tid].active]
+    bad = [
+        tid for tid in wanted if tid not in found or found[tid].role != Role.TEACHER or not found[tid].active
+    ]
     if bad:
         raise BadRequest(f"Not an active teacher: {', '.join(bad)}.")
     action = Exam.teacher_ids.set(set(wanted)) if wanted else Exam.teacher_ids.remove()
     exam = _save_changes(exam, [action])
-    audit.record("exam.teachers", actor=actor, origin=origin, target_type="exam", target_id=exam.id,
-                 exam_id=exam.id, metadata={"teacher_ids": wanted})
+    audit.record(
+        "exam.teachers",
+        actor=actor,
+        origin=origin,
+        target_type="exam",
+        target_id=exam.id,
+        exam_id=exam.id,
+        metadata={"teacher_ids": wanted},
+    )
     return exam

@@ -15,16 +15,23 @@ from chalicelib.models.grading import Lock
 
 
 @contextmanager
-def exclusive(name: str, *, holder: str, busy: str = "Busy; try again in a moment.",
-              seconds: int = 60) -> Iterator[None]:
+def exclusive(
+    name: str, *, holder: str, busy: str = "Busy; try again in a moment.", seconds: int = 60
+) -> Iterator[None]:
     """Hold ``name`` for the block; 409 when another holder has it and it has not expired."""
     now = utcnow()
     token = secrets.token_hex(16)
     expires = now + timedelta(seconds=seconds)
     try:
-        Lock(name, token=token, holder_id=holder, holder_name=holder, acquired_at=now,
-             expires_at=expires, ttl=expires).save(
-            condition=Lock.copy_id.does_not_exist() | (Lock.expires_at <= now))
+        Lock(
+            name,
+            token=token,
+            holder_id=holder,
+            holder_name=holder,
+            acquired_at=now,
+            expires_at=expires,
+            ttl=expires,
+        ).save(condition=Lock.copy_id.does_not_exist() | (Lock.expires_at <= now))
     except PutError as error:
         if condition_failed(error):
             raise Conflict(busy) from error

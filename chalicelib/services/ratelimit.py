@@ -49,13 +49,9 @@ def hit(key: str, window_seconds: int, now: datetime | None = None) -> int:
     except UpdateError as error:
         if not condition_failed(error):
             raise
-    fresh = RateLimitWindow(
-        key, window_start=now, count=1, ttl=now + timedelta(seconds=window_seconds * 2)
-    )
+    fresh = RateLimitWindow(key, window_start=now, count=1, ttl=now + timedelta(seconds=window_seconds * 2))
     try:
-        fresh.save(
-            condition=RateLimitWindow.key.does_not_exist() | (RateLimitWindow.window_start <= cutoff)
-        )
+        fresh.save(condition=RateLimitWindow.key.does_not_exist() | (RateLimitWindow.window_start <= cutoff))
         return 1
     except PutError as error:
         if not condition_failed(error):

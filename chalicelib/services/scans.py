@@ -44,7 +44,11 @@ def claim(exam_id: str, upload_id: str) -> Upload | None:
     upload = Upload(exam_id, upload_id)
     try:
         upload.update(
-            actions=[Upload.status.set("PROCESSING"), Upload.attempts.add(1), Upload.updated_at.set(utcnow())],
+            actions=[
+                Upload.status.set("PROCESSING"),
+                Upload.attempts.add(1),
+                Upload.updated_at.set(utcnow()),
+            ],
             condition=Upload.id.exists() & Upload.status.is_in("UPLOADED", "PROCESSING"),
         )
     except UpdateError as error:
@@ -70,19 +74,32 @@ def reserve_sequence(upload: Upload, copies: int) -> int:
     return int(upload.copy_base)
 
 
-def register_copy(upload: Upload, position: int, sequence: int, prefix: str,
-                  pages: list[PageRecord]) -> tuple[Copy, bool]:
+def register_copy(
+    upload: Upload, position: int, sequence: int, prefix: str, pages: list[PageRecord]
+) -> tuple[Copy, bool]:
     """Create a copy in STAGING with all its pages at once; returns (copy, created now)."""
     copy = Copy(
-        copy_id_for(upload.id, position), exam_id=upload.exam_id, upload_id=upload.id,
-        anonymous_id=anonymous_id(prefix, sequence), status="STAGING", page_count=len(pages),
+        copy_id_for(upload.id, position),
+        exam_id=upload.exam_id,
+        upload_id=upload.id,
+        anonymous_id=anonymous_id(prefix, sequence),
+        status="STAGING",
+        page_count=len(pages),
     )
     try:
         with TransactWrite(connection=Connection(region=get_settings().aws_region)) as transaction:
             transaction.save(copy, condition=Copy.id.does_not_exist())
             for index, page in enumerate(pages):
-                transaction.save(Page(copy.id, index, image_key=page.image_key, width=page.width,
-                                      height=page.height, masked_image_key=page.masked_image_key))
+                transaction.save(
+                    Page(
+                        copy.id,
+                        index,
+                        image_key=page.image_key,
+                        width=page.width,
+                        height=page.height,
+                        masked_image_key=page.masked_image_key,
+                    )
+                )
     except TransactWriteError as error:
         if condition_failed(error):
             return Copy.get(copy.id, consistent_read=True), False
@@ -92,27 +109,52 @@ def register_copy(upload: Upload, position: int, sequence: int, prefix: str,
 
 def finish(upload: Upload, copies: int, pages: int) -> None:
     """PROCESSING → DONE with the counts."""
-    upload.update(actions=[Upload.status.set("DONE"), Upload.copies.set(copies), Upload.pages.set(pages),
-                           Upload.error.remove(), Upload.updated_at.set(utcnow())],
-                  condition=Upload.status == "PROCESSING")
-    audit.record("upload.processed", actor_role="system", target_type="upload", target_id=upload.id,
-                 exam_id=upload.exam_id, metadata={"copies": copies, "pages": pages})
+    upload.update(
+        actions=[
+            Upload.status.set("DONE"),
+            Upload.copies.set(copies),
+            Upload.pages.set(pages),
+            Upload.error.remove(),
+            Upload.updated_at.set(utcnow()),
+        ],
+        condition=Upload.status == "PROCESSING",
+    )
+    audit.record(
+        "upload.processed",
+        actor_role="system",
+        target_type="upload",
+        target_id=upload.id,
+        exam_id=upload.exam_id,
+        metadata={"copies": copies, "pages": pages},
+    )
 
 
 def fail(exam_id: str, upload_id: str, reason: str) -> None:
     """→ FAILED with a human-readable reason (never over a DONE upload)."""
     upload = Upload(exam_id, upload_id)
     try:
-        upload.update(actions=[Upload.status.set("FAILED"), Upload.error.set(reason[:500]),
-                               Upload.updated_at.set(utcnow())],
-                      condition=Upload.id.exists() & (Upload.status != "DONE"))
+        upload.update(
+            actions=[
+                Upload.status.set("FAILED"),
+                Upload.error.set(reason[:500]),
+                Upload.updated_at.set(utcnow()),
+            ],
+            condition=Upload.id.exists() & (Upload.status != "DONE"),
+        )
     except UpdateError as error:
         if condition_failed(error):
             return
         raise
     discarded = discard_copies(exam_id, upload_id)
-    audit.record("upload.failed", actor_role="system", outcome="failure", target_type="upload",
-                 target_id=upload_id, exam_id=exam_id, metadata={"reason": reason[:500], "copies_discarded": discarded})
+    audit.record(
+        "upload.failed",
+        actor_role="system",
+        outcome="failure",
+        target_type="upload",
+        target_id=upload_id,
+        exam_id=exam_id,
+        metadata={"reason": reason[:500], "copies_discarded": discarded},
+    )
 
 
 def discard_copies(exam_id: str, upload_id: str) -> int:

@@ -66,14 +66,21 @@ def create_user(
         with TransactWrite(connection=Connection(region=get_settings().aws_region)) as transaction:
             transaction.save(user, condition=User.id.does_not_exist())
             for claim in (f"username#{username}", f"email#{email}"):
-                transaction.save(UniqueValue(claim, owner_id=user.id),
-                                 condition=UniqueValue.value.does_not_exist())
+                transaction.save(
+                    UniqueValue(claim, owner_id=user.id), condition=UniqueValue.value.does_not_exist()
+                )
     except TransactWriteError as error:
         if condition_failed(error):
             raise Conflict("That username or e-mail is already in use.") from error
         raise
-    audit.record("user.create", actor=actor, origin=origin, target_type="user", target_id=user.id,
-                 metadata={"username": username, "role": str(role)})
+    audit.record(
+        "user.create",
+        actor=actor,
+        origin=origin,
+        target_type="user",
+        target_id=user.id,
+        metadata={"username": username, "role": str(role)},
+    )
     return user
 
 
@@ -105,8 +112,14 @@ def set_active(user_id: str, active: bool, *, actor: Principal, origin: Origin) 
         raise Conflict("You cannot disable your own account.")
     user = _update(get_user(user_id), [User.active.set(active)])
     closed = 0 if active else sessions.close_all_sessions(user.id)
-    audit.record("user.enable" if active else "user.disable", actor=actor, origin=origin,
-                 target_type="user", target_id=user.id, metadata={"sessions_closed": closed})
+    audit.record(
+        "user.enable" if active else "user.disable",
+        actor=actor,
+        origin=origin,
+        target_type="user",
+        target_id=user.id,
+        metadata={"sessions_closed": closed},
+    )
     return user
 
 
@@ -114,11 +127,20 @@ def reset_password(user_id: str, password: str, *, actor: Principal, origin: Ori
     """Set a temporary password the user must change at next login; their sessions are revoked."""
     user = get_user(user_id)
     passwords.require_acceptable(password, personal=(user.username, user.email))
-    user = _update(user, [
-        User.password_hash.set(passwords.hash_password(password)),
-        User.must_change_password.set(True),
-    ])
+    user = _update(
+        user,
+        [
+            User.password_hash.set(passwords.hash_password(password)),
+            User.must_change_password.set(True),
+        ],
+    )
     closed = sessions.close_all_sessions(user.id)
-    audit.record("user.password_reset", actor=actor, origin=origin, target_type="user",
-                 target_id=user.id, metadata={"sessions_closed": closed})
+    audit.record(
+        "user.password_reset",
+        actor=actor,
+        origin=origin,
+        target_type="user",
+        target_id=user.id,
+        metadata={"sessions_closed": closed},
+    )
     return user

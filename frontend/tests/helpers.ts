@@ -25,6 +25,15 @@ export function apiError(status: number, code: string, message: string, headers:
   return json(status, { error: { code, message } }, headers)
 }
 
+/** JSON bodies are parsed for easy assertions; other text (CSV…) stays as it is. */
+function parseMaybeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    return text
+  }
+}
+
 /**
  * Replaces global fetch with a mock that records every call and answers with
  * the responder for "METHOD /path" (query string ignored for the lookup).
@@ -39,7 +48,7 @@ export function mockFetch(routes: Record<string, Responder | Response>): { calls
       method,
       url,
       headers: new Headers(init.headers),
-      body: typeof rawBody === 'string' ? (JSON.parse(rawBody) as unknown) : rawBody,
+      body: typeof rawBody === 'string' ? parseMaybeJson(rawBody) : rawBody,
       credentials: init.credentials,
     }
     calls.push(call)

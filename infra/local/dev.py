@@ -63,8 +63,9 @@ class Platform:
 
     def _start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.state_dir / f"{name}.log", "ab")
-        process = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.children.append((name, process))
         return process
 
@@ -76,33 +77,40 @@ class Platform:
             return configured
         endpoint = f"http://127.0.0.1:{self.emulator_port}"
         if port_open("127.0.0.1", self.emulator_port):
-            raise SystemExit(f"korrigo: port {self.emulator_port} is taken; stop what runs there "
-                             "or set KORRIGO_EMULATOR_PORT")
+            raise SystemExit(
+                f"korrigo: port {self.emulator_port} is taken; stop what runs there "
+                "or set KORRIGO_EMULATOR_PORT"
+            )
         recording = self.state_dir / "moto-recording.jsonl"
         restore = recording.exists() and recording.stat().st_size > 0
         self.env.update(MOTO_ENABLE_RECORDING="1", MOTO_RECORDER_FILEPATH=str(recording))
-        self._start("emulator", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                                 "-p", str(self.emulator_port)])
+        self._start(
+            "emulator",
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.emulator_port)],
+        )
         self.wait_for(lambda: port_open("127.0.0.1", self.emulator_port), 30, "the AWS emulator")
         if restore:
             print("korrigo: restoring the previous local state…")
             request = urllib.request.Request(  # noqa: S310 - loopback only
-                f"{endpoint}/moto-api/recorder/replay-recording", method="POST")
+                f"{endpoint}/moto-api/recorder/replay-recording", method="POST"
+            )
             urllib.request.urlopen(request, timeout=600).close()  # noqa: S310 - loopback only
         return endpoint
 
     def configure(self, endpoint: str) -> None:
         """The environment every component shares (read before chalicelib is imported)."""
-        self.env.update({
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_DEFAULT_REGION": self.env.get("AWS_DEFAULT_REGION", "eu-west-3"),
-            "AWS_ACCESS_KEY_ID": self.env.get("AWS_ACCESS_KEY_ID", "test"),
-            "AWS_SECRET_ACCESS_KEY": self.env.get("AWS_SECRET_ACCESS_KEY", "test"),
-            "KORRIGO_STAGE": "local",
-            "KORRIGO_TRUST_FORWARDED_FOR": "true",
-            "KORRIGO_ALLOWED_ORIGINS": f'["{self.url}", "http://localhost:{self.port}"]',
-            "KORRIGO_PUBLIC_STORAGE_URL": f"{self.url}/storage",
-        })
+        self.env.update(
+            {
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_DEFAULT_REGION": self.env.get("AWS_DEFAULT_REGION", "eu-west-3"),
+                "AWS_ACCESS_KEY_ID": self.env.get("AWS_ACCESS_KEY_ID", "test"),
+                "AWS_SECRET_ACCESS_KEY": self.env.get("AWS_SECRET_ACCESS_KEY", "test"),
+                "KORRIGO_STAGE": "local",
+                "KORRIGO_TRUST_FORWARDED_FOR": "true",
+                "KORRIGO_ALLOWED_ORIGINS": f'["{self.url}", "http://localhost:{self.port}"]',
+                "KORRIGO_PUBLIC_STORAGE_URL": f"{self.url}/storage",
+            }
+        )
         os.environ.update(self.env)
 
     def provision_and_seed(self) -> list[str]:
@@ -120,13 +128,37 @@ class Platform:
     def start_services(self) -> None:
         """chalice local, the event pump and the gateway; waits until the health route answers."""
         chalice = str(Path(sys.executable).parent / "chalice")
-        self._start("api", [chalice, "local", "--no-autoreload", "--stage", "dev",
-                            "--host", "127.0.0.1", "--port", str(self.api_port)])
+        self._start(
+            "api",
+            [
+                chalice,
+                "local",
+                "--no-autoreload",
+                "--stage",
+                "dev",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+            ],
+        )
         self._start("pump", [sys.executable, "-m", "infra.local.pump"])
-        self._start("gateway", [sys.executable, "-m", "infra.local.gateway", "--port", str(self.port),
-                                "--api-port", str(self.api_port),
-                                "--static", str(ROOT / "frontend" / "dist"),
-                                "--storage-endpoint", self.env["AWS_ENDPOINT_URL"]])
+        self._start(
+            "gateway",
+            [
+                sys.executable,
+                "-m",
+                "infra.local.gateway",
+                "--port",
+                str(self.port),
+                "--api-port",
+                str(self.api_port),
+                "--static",
+                str(ROOT / "frontend" / "dist"),
+                "--storage-endpoint",
+                self.env["AWS_ENDPOINT_URL"],
+            ],
+        )
         self.wait_for(lambda: http_ok(f"{self.url}/api/health/live"), 60, "the API")
 
     def wait_for(self, check: Callable[[], bool], timeout: float, what: str) -> None:
@@ -165,8 +197,9 @@ def acquire_single_instance(state_dir: Path, port: int):
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         lock.seek(0)
-        raise SystemExit(f"korrigo: already running ({lock.read().strip()}); "
-                         "stop it with Ctrl-C in its terminal first") from None
+        raise SystemExit(
+            f"korrigo: already running ({lock.read().strip()}); stop it with Ctrl-C in its terminal first"
+        ) from None
     if port_open("127.0.0.1", port):
         raise SystemExit(f"korrigo: port {port} is already in use; set PORT to use another one")
     lock.seek(0)

@@ -13,14 +13,28 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-              "trailers", "transfer-encoding", "upgrade", "host", "content-length", "server", "date"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "server",
+    "date",
+}
 
 
 STORAGE_PREFIX = "/storage"
 
 
-def make_handler(static_root: Path, api_port: int, storage_endpoint: str | None) -> type[BaseHTTPRequestHandler]:
+def make_handler(
+    static_root: Path, api_port: int, storage_endpoint: str | None
+) -> type[BaseHTTPRequestHandler]:
     """A request handler bound to the SPA folder, the API upstream and the storage upstream."""
     root = static_root.resolve()
     storage = urlsplit(storage_endpoint) if storage_endpoint else None
@@ -43,8 +57,11 @@ def make_handler(static_root: Path, api_port: int, storage_endpoint: str | None)
                 response = upstream.getresponse()
                 payload = response.read()
             except OSError:
-                self._send(502, b'{"error":{"code":"bad_gateway","message":"The upstream is not answering."}}',
-                           "application/json")
+                self._send(
+                    502,
+                    b'{"error":{"code":"bad_gateway","message":"The upstream is not answering."}}',
+                    "application/json",
+                )
                 return
             finally:
                 upstream.close()
@@ -56,8 +73,7 @@ def make_handler(static_root: Path, api_port: int, storage_endpoint: str | None)
             self.end_headers()
             self.wfile.write(payload)
 
-        def _send(self, status: int, payload: bytes, content_type: str,
-                  cache: str = "no-cache") -> None:
+        def _send(self, status: int, payload: bytes, content_type: str, cache: str = "no-cache") -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
@@ -83,8 +99,9 @@ def make_handler(static_root: Path, api_port: int, storage_endpoint: str | None)
             if self.path == "/api" or self.path.startswith("/api/"):
                 self._proxy("127.0.0.1", api_port, self.path)
             elif storage and self.path.startswith(STORAGE_PREFIX + "/"):
-                self._proxy(storage.hostname or "127.0.0.1", storage.port or 80,
-                            self.path[len(STORAGE_PREFIX):])
+                self._proxy(
+                    storage.hostname or "127.0.0.1", storage.port or 80, self.path[len(STORAGE_PREFIX) :]
+                )
             elif self.command in ("GET", "HEAD"):
                 self._static()
             else:

@@ -40,17 +40,30 @@ def provision_bucket(settings: Settings) -> None:
     bucket = settings.files_bucket
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket not in existing:
-        s3.create_bucket(Bucket=bucket,
-                         CreateBucketConfiguration={"LocationConstraint": settings.aws_region})
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": settings.aws_region})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True, "RestrictPublicBuckets": True,
-    })
-    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
-        "AllowedMethods": ["POST", "GET"], "AllowedOrigins": settings.allowed_origins,
-        "AllowedHeaders": ["*"], "MaxAgeSeconds": 3000,
-    }]})
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_cors(
+        Bucket=bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedMethods": ["POST", "GET"],
+                    "AllowedOrigins": settings.allowed_origins,
+                    "AllowedHeaders": ["*"],
+                    "MaxAgeSeconds": 3000,
+                }
+            ]
+        },
+    )
 
 
 def _queue_arn(url: str) -> str:
@@ -63,12 +76,15 @@ def provision_queues(settings: Settings) -> dict[str, str]:
     sqs = aws.client("sqs")
     arns = {}
     for route in EVENT_ROUTES:
-        dlq_url = sqs.create_queue(QueueName=settings.queue_name(route.function, dead_letter=True),
-                                   Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]
+        dlq_url = sqs.create_queue(
+            QueueName=settings.queue_name(route.function, dead_letter=True),
+            Attributes={"MessageRetentionPeriod": "1209600"},
+        )["QueueUrl"]
         attributes = {
             "VisibilityTimeout": str(route.visibility_timeout),
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": _queue_arn(dlq_url),
-                                         "maxReceiveCount": str(route.max_receive_count)}),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": _queue_arn(dlq_url), "maxReceiveCount": str(route.max_receive_count)}
+            ),
         }
         url = sqs.create_queue(QueueName=settings.queue_name(route.function))["QueueUrl"]
         sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
@@ -83,10 +99,14 @@ def provision_notifications(settings: Settings, queue_arns: dict[str, str]) -> N
             "Id": f"{route.function}-events",
             "QueueArn": queue_arns[route.function],
             "Events": ["s3:ObjectCreated:*"],
-            "Filter": {"Key": {"FilterRules": [
-                {"Name": "prefix", "Value": route.prefix},
-                {"Name": "suffix", "Value": route.suffix},
-            ]}},
+            "Filter": {
+                "Key": {
+                    "FilterRules": [
+                        {"Name": "prefix", "Value": route.prefix},
+                        {"Name": "suffix", "Value": route.suffix},
+                    ]
+                }
+            },
         }
         for route in EVENT_ROUTES
     ]

@@ -48,20 +48,22 @@ class LocalLambdaContext:
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str) -> dict[str, Any]:
     """The Lambda event for a batch of received SQS messages."""
-    return {"Records": [
-        {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": message.get("MessageAttributes", {}),
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": queue_arn,
-            "awsRegion": get_settings().aws_region,
-        }
-        for message in messages
-    ]}
+    return {
+        "Records": [
+            {
+                "messageId": message["MessageId"],
+                "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"],
+                "attributes": message.get("Attributes", {}),
+                "messageAttributes": message.get("MessageAttributes", {}),
+                "md5OfBody": message.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": get_settings().aws_region,
+            }
+            for message in messages
+        ]
+    }
 
 
 def load_handler(function: str) -> Handler | None:
@@ -78,25 +80,31 @@ def load_handler(function: str) -> Handler | None:
 class QueuePump:
     """Feeds one queue to one handler until stopped."""
 
-    def __init__(self, route: EventRoute, handler: Handler, stop: threading.Event,
-                 wait_seconds: int = 2) -> None:
+    def __init__(
+        self, route: EventRoute, handler: Handler, stop: threading.Event, wait_seconds: int = 2
+    ) -> None:
         self.route, self.handler, self.stop, self.wait_seconds = route, handler, stop, wait_seconds
         sqs = aws.client("sqs")
         self.queue_url = sqs.get_queue_url(QueueName=get_settings().queue_name(route.function))["QueueUrl"]
-        self.queue_arn = sqs.get_queue_attributes(
-            QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        self.queue_arn = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
 
     def poll_once(self) -> int:
         """Receive one batch, run the handler, settle each message; returns messages received."""
         sqs = aws.client("sqs")
         messages = sqs.receive_message(
-            QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=self.wait_seconds,
-            AttributeNames=["All"], MessageAttributeNames=["All"],
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=self.wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
         ).get("Messages", [])
         if not messages:
             return 0
-        context = LocalLambdaContext(f"korrigo-{self.route.function}", uuid.uuid4().hex,
-                                     timeout_seconds=self.route.visibility_timeout)
+        context = LocalLambdaContext(
+            f"korrigo-{self.route.function}", uuid.uuid4().hex, timeout_seconds=self.route.visibility_timeout
+        )
         try:
             result = self.handler(sqs_event(messages, self.queue_arn), context) or {}
             failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
@@ -105,13 +113,19 @@ class QueuePump:
             failed = {message["MessageId"] for message in messages}
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
-            sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
-                {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]} for index, m in enumerate(done)])
+            sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"]} for index, m in enumerate(done)
+                ],
+            )
         for message in messages:
             if message["MessageId"] in failed:
-                sqs.change_message_visibility(QueueUrl=self.queue_url,
-                                              ReceiptHandle=message["ReceiptHandle"],
-                                              VisibilityTimeout=RETRY_DELAY_SECONDS)
+                sqs.change_message_visibility(
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=RETRY_DELAY_SECONDS,
+                )
         return len(messages)
 
     def run(self) -> None:

@@ -96,13 +96,25 @@ export class ApiError extends Error {
   readonly code: string
   /** Seconds to wait, from `Retry-After` (429 only); null when unknown. */
   readonly retryAfter: number | null
+  /**
+   * The whole JSON error body when it was an object, for the extra members
+   * some endpoints add next to `error` (`fields`, `errors`, `node_id`, `path`).
+   */
+  readonly details: Readonly<Record<string, unknown>> | null
 
-  constructor(status: number, code: string, message: string, retryAfter: number | null = null) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    retryAfter: number | null = null,
+    details: Record<string, unknown> | null = null,
+  ) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.code = code
     this.retryAfter = retryAfter
+    this.details = details
   }
 }
 
@@ -185,6 +197,11 @@ export interface RequestOptions {
   method?: HttpMethod
   /** Serialised as JSON when it is not a FormData / Blob / string. */
   body?: unknown
+  /**
+   * Content type of a raw body (string / Blob), e.g. `text/csv`. Ignored for
+   * JSON bodies (always `application/json`) and FormData (the browser sets it).
+   */
+  contentType?: string
   query?: Record<string, string | number | boolean | null | undefined>
   signal?: AbortSignal
   /**
@@ -230,7 +247,7 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
@@ -246,6 +263,8 @@ function defaultMessageFor(status: number): string {
       return 'Not found.'
     case 409:
       return 'This conflicts with existing data.'
+    case 413:
+      return 'This is too large.'
     default:
       return status >= 500 ? `The server had a problem (HTTP ${status}). Please try again.` : `Request failed (HTTP ${status}).`
   }
@@ -259,11 +278,18 @@ function toApiError(response: Response, payload: unknown): ApiError {
     if (typeof payload.error.code === 'string') code = payload.error.code
     if (typeof payload.error.message === 'string') message = payload.error.message
   }
+  const details = isRecord(payload) ? payload : null
   if (status === 429) {
     const retryAfter = parseRetryAfter(response.headers.get('Retry-After'))
-    return new ApiError(status, code === `http_${status}` ? 'rate_limited' : code, rateLimitMessage(retryAfter), retryAfter)
+    return new ApiError(
+      status,
+      code === `http_${status}` ? 'rate_limited' : code,
+      rateLimitMessage(retryAfter),
+      retryAfter,
+      details,
+    )
   }
-  return new ApiError(status, code, message || defaultMessageFor(status))
+  return new ApiError(status, code, message || defaultMessageFor(status), null, details)
 }
 
 let csrfRefresh: Promise<void> | null = null
@@ -292,6 +318,9 @@ async function rawRequest<T>(method: HttpMethod, path: string, options: RequestO
   if (options.body !== undefined) {
     if (isRawBody(options.body)) {
       body = options.body
+      if (options.contentType && !(typeof FormData !== 'undefined' && body instanceof FormData)) {
+        headers.set('Content-Type', options.contentType)
+      }
     } else {
       headers.set('Content-Type', 'application/json')
       body = JSON.stringify(options.body)

@@ -39,6 +39,61 @@ export const routes: RouteRecordRaw[] = [
         meta: { roles: ['admin'], title: 'Users' },
       },
       {
+        path: 'admin/exams',
+        name: 'admin-exams',
+        component: () => import('../views/AdminExamsView.vue'),
+        meta: { roles: ['admin'], title: 'Exams' },
+      },
+      {
+        path: 'admin/exams/:id',
+        component: () => import('../views/ExamDetailView.vue'),
+        meta: { roles: ['admin'], title: 'Exam' },
+        children: [
+          {
+            path: '',
+            name: 'exam-settings',
+            component: () => import('../views/exam/ExamSettings.vue'),
+            meta: { title: 'Exam settings' },
+          },
+          {
+            path: 'scheme',
+            name: 'exam-scheme',
+            component: () => import('../views/exam/ExamScheme.vue'),
+            meta: { title: 'Marking scheme' },
+          },
+          {
+            path: 'teachers',
+            name: 'exam-teachers',
+            component: () => import('../views/exam/ExamTeachers.vue'),
+            meta: { title: 'Exam teachers' },
+          },
+          {
+            path: 'roster',
+            name: 'exam-roster',
+            component: () => import('../views/exam/ExamRoster.vue'),
+            meta: { title: 'Roster' },
+          },
+          {
+            path: 'uploads',
+            name: 'exam-uploads',
+            component: () => import('../views/exam/ExamUploads.vue'),
+            meta: { title: 'Scan uploads' },
+          },
+          {
+            path: 'identification',
+            name: 'exam-identification',
+            component: () => import('../views/exam/ExamIdentification.vue'),
+            meta: { title: 'Identification' },
+          },
+          {
+            path: 'dispatch',
+            name: 'exam-dispatch',
+            component: () => import('../views/exam/ExamDispatch.vue'),
+            meta: { title: 'Dispatch & copies' },
+          },
+        ],
+      },
+      {
         path: 'teacher',
         name: 'teacher',
         component: () => import('../views/TeacherDashboardView.vue'),

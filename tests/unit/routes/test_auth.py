@@ -115,15 +115,27 @@ def test_malformed_json_and_wrong_types_get_400_naming_the_problem(api):
 
 
 def test_change_password_requires_the_current_one_and_the_policy(api, teacher):
-    wrong = post(api, "/api/me/password", {"current_password": "bad-password-000",
-                                           "new_password": "Another-Strong-Pass-1"}, teacher.headers())
+    wrong = post(
+        api,
+        "/api/me/password",
+        {"current_password": "bad-password-000", "new_password": "Another-Strong-Pass-1"},
+        teacher.headers(),
+    )
     assert wrong.status_code == 401
-    weak = post(api, "/api/me/password", {"current_password": PASSWORD, "new_password": "123456789012"},
-                teacher.headers())
+    weak = post(
+        api,
+        "/api/me/password",
+        {"current_password": PASSWORD, "new_password": "123456789012"},
+        teacher.headers(),
+    )
     assert weak.status_code == 400
     assert "numeric" in json.loads(weak.body)["error"]["message"]
-    ok = post(api, "/api/me/password", {"current_password": PASSWORD,
-                                        "new_password": "Another-Strong-Pass-1"}, teacher.headers())
+    ok = post(
+        api,
+        "/api/me/password",
+        {"current_password": PASSWORD, "new_password": "Another-Strong-Pass-1"},
+        teacher.headers(),
+    )
     assert ok.status_code == 204
     assert sign_in(api, "mrsmith", "Another-Strong-Pass-1")
 
@@ -135,8 +147,12 @@ def test_must_change_password_blocks_everything_but_the_change(api):
     assert blocked.status_code == 403
     assert json.loads(blocked.body)["password_change_required"] is True
     assert api.http.get("/api/me", headers=session.headers()).status_code == 200
-    changed = post(api, "/api/me/password", {"current_password": PASSWORD,
-                                             "new_password": "Fresh-And-Strong-42"}, session.headers())
+    changed = post(
+        api,
+        "/api/me/password",
+        {"current_password": PASSWORD, "new_password": "Fresh-And-Strong-42"},
+        session.headers(),
+    )
     assert changed.status_code == 204
     assert api.http.get("/api/users", headers=session.headers()).status_code == 200
 

@@ -8,8 +8,13 @@ from chalicelib.domain.roles import Role
 from chalicelib.models.copies import Copy
 from tests.unit.conftest import make_user, sign_in
 
-EXAM = {"name": "Maths — contrôle 3", "subject": "Mathématiques", "date": "2026-11-20",
-        "upload_mode": "BATCH", "pages_per_copy": 4}
+EXAM = {
+    "name": "Maths — contrôle 3",
+    "subject": "Mathématiques",
+    "date": "2026-11-20",
+    "upload_mode": "BATCH",
+    "pages_per_copy": 4,
+}
 
 
 def create_exam(api, admin, **overrides):
@@ -28,8 +33,12 @@ def test_admin_creates_and_reads_an_exam(api, admin):
 
 
 def test_invalid_exams_get_400_naming_the_field(api, admin):
-    for bad in ({**EXAM, "date": "20/11/2026"}, {**EXAM, "upload_mode": "PILE"},
-                {**EXAM, "pages_per_copy": 0}, {k: v for k, v in EXAM.items() if k != "name"}):
+    for bad in (
+        {**EXAM, "date": "20/11/2026"},
+        {**EXAM, "upload_mode": "PILE"},
+        {**EXAM, "pages_per_copy": 0},
+        {k: v for k, v in EXAM.items() if k != "name"},
+    ):
         response = api.http.post("/api/exams", headers=admin.headers(), body=json.dumps(bad))
         assert response.status_code == 400, bad
     batch_without_pages = {**EXAM, "pages_per_copy": None}
@@ -39,8 +48,11 @@ def test_invalid_exams_get_400_naming_the_field(api, admin):
 
 def test_patch_changes_settings(api, admin):
     exam = create_exam(api, admin)
-    response = api.http.patch(f"/api/exams/{exam['id']}", headers=admin.headers(),
-                              body=json.dumps({"name": "Renamed", "upload_mode": "INDIVIDUAL"}))
+    response = api.http.patch(
+        f"/api/exams/{exam['id']}",
+        headers=admin.headers(),
+        body=json.dumps({"name": "Renamed", "upload_mode": "INDIVIDUAL"}),
+    )
     body = json.loads(response.body)
     assert response.status_code == 200 and body["name"] == "Renamed" and body["pages_per_copy"] is None
 
@@ -61,10 +73,15 @@ def test_deleting_an_empty_exam_works(api, admin):
 
 def test_marking_scheme_comes_back_with_ids_and_derived_points(api, admin):
     exam = create_exam(api, admin)
-    scheme = {"nodes": [{"label": "Ex 1", "children": [{"label": "a", "points": 3}, {"label": "b", "points": 5}]},
-                        {"label": "Ex 2", "points": 12.5}]}
-    response = api.http.put(f"/api/exams/{exam['id']}/marking-scheme", headers=admin.headers(),
-                            body=json.dumps(scheme))
+    scheme = {
+        "nodes": [
+            {"label": "Ex 1", "children": [{"label": "a", "points": 3}, {"label": "b", "points": 5}]},
+            {"label": "Ex 2", "points": 12.5},
+        ]
+    }
+    response = api.http.put(
+        f"/api/exams/{exam['id']}/marking-scheme", headers=admin.headers(), body=json.dumps(scheme)
+    )
     body = json.loads(response.body)
     assert response.status_code == 200 and body["max_points"] == 20.5
     assert body["nodes"][0]["points"] == 8 and all(node["id"] for node in body["nodes"])
@@ -74,9 +91,12 @@ def test_marking_scheme_comes_back_with_ids_and_derived_points(api, admin):
 
 def test_invalid_marking_scheme_names_the_node_and_changes_nothing(api, admin):
     exam = create_exam(api, admin)
-    bad = {"nodes": [{"label": "Ex 1", "children": [{"label": "a", "points": 3}, {"label": "b", "points": -1}]}]}
-    response = api.http.put(f"/api/exams/{exam['id']}/marking-scheme", headers=admin.headers(),
-                            body=json.dumps(bad))
+    bad = {
+        "nodes": [{"label": "Ex 1", "children": [{"label": "a", "points": 3}, {"label": "b", "points": -1}]}]
+    }
+    response = api.http.put(
+        f"/api/exams/{exam['id']}/marking-scheme", headers=admin.headers(), body=json.dumps(bad)
+    )
     body = json.loads(response.body)
     assert response.status_code == 422 and body["path"] == "1.2" and "1.2" in body["error"]["message"]
     stored = json.loads(api.http.get(f"/api/exams/{exam['id']}", headers=admin.headers()).body)
@@ -86,8 +106,11 @@ def test_invalid_marking_scheme_names_the_node_and_changes_nothing(api, admin):
 def test_marking_scheme_is_frozen_once_grading_started(api, admin):
     exam = create_exam(api, admin)
     Copy("c1", exam_id=exam["id"], upload_id="u1", anonymous_id="ABCD-001", status="LOCKED").save()
-    response = api.http.put(f"/api/exams/{exam['id']}/marking-scheme", headers=admin.headers(),
-                            body=json.dumps({"nodes": [{"label": "Q", "points": 20}]}))
+    response = api.http.put(
+        f"/api/exams/{exam['id']}/marking-scheme",
+        headers=admin.headers(),
+        body=json.dumps({"nodes": [{"label": "Q", "points": 20}]}),
+    )
     assert response.status_code == 409
 
 
@@ -95,8 +118,11 @@ def test_teachers_are_assigned_and_see_only_their_exams(api, admin):
     exam = create_exam(api, admin)
     other = create_exam(api, admin, name="Other exam")
     teacher = make_user("tess", Role.TEACHER)
-    response = api.http.put(f"/api/exams/{exam['id']}/teachers", headers=admin.headers(),
-                            body=json.dumps({"teacher_ids": [teacher.id]}))
+    response = api.http.put(
+        f"/api/exams/{exam['id']}/teachers",
+        headers=admin.headers(),
+        body=json.dumps({"teacher_ids": [teacher.id]}),
+    )
     assert response.status_code == 200 and json.loads(response.body)["teacher_ids"] == [teacher.id]
     session = sign_in(api, "tess")
     listed = json.loads(api.http.get("/api/exams", headers=session.headers()).body)["exams"]
@@ -107,6 +133,9 @@ def test_teachers_are_assigned_and_see_only_their_exams(api, admin):
 def test_assigning_an_unknown_or_non_teacher_user_is_refused(api, admin):
     exam = create_exam(api, admin)
     for teacher_ids in (["nobody"], [admin.user_id]):
-        response = api.http.put(f"/api/exams/{exam['id']}/teachers", headers=admin.headers(),
-                                body=json.dumps({"teacher_ids": teacher_ids}))
+        response = api.http.put(
+            f"/api/exams/{exam['id']}/teachers",
+            headers=admin.headers(),
+            body=json.dumps({"teacher_ids": teacher_ids}),
+        )
         assert response.status_code == 400

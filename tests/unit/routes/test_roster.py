@@ -9,10 +9,12 @@ import json
 from chalicelib.models.students import Student
 from tests.unit.routes.test_exams import create_exam
 
-ROSTER = ("\ufeffÉlèves;Né(e) le;Adresse E-mail;Classe;Groupe\r\n"
-          "DUPONT Élodie;03/04/2010;elodie.dupont@lycee.example.org;3B;G1\r\n"
-          "MARTIN Léa;15/09/2009;;3B;G2\r\n"
-          "BROKEN;99/99/2010;;3B;\r\n")
+ROSTER = (
+    "\ufeffÉlèves;Né(e) le;Adresse E-mail;Classe;Groupe\r\n"
+    "DUPONT Élodie;03/04/2010;elodie.dupont@lycee.example.org;3B;G1\r\n"
+    "MARTIN Léa;15/09/2009;;3B;G2\r\n"
+    "BROKEN;99/99/2010;;3B;\r\n"
+)
 
 
 def import_roster(api, admin, exam_id, text):
@@ -41,7 +43,7 @@ def test_initial_passwords_are_not_stored_in_plaintext(api, admin):
     exam = create_exam(api, admin)
     body = json.loads(import_roster(api, admin, exam["id"], ROSTER).body)
     sheet = api.http.get(body["credentials_csv_url"], headers=admin.headers()).body.decode("utf-8-sig")
-    password = list(csv.DictReader(io.StringIO(sheet)))[0]["initial_password"]
+    password = next(iter(csv.DictReader(io.StringIO(sheet))))["initial_password"]
     for student in Student.scan():
         assert password not in json.dumps(student.attribute_values, default=str)
         assert student.password_hash.startswith("$argon2id$")

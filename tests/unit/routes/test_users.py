@@ -7,8 +7,12 @@ import json
 from chalicelib.domain.roles import Role
 from tests.unit.conftest import PASSWORD, make_user, sign_in
 
-NEW_TEACHER = {"username": "jdoe", "email": "jdoe@school.example.org", "password": "Quiet-River-Stone-8",
-               "role": "teacher"}
+NEW_TEACHER = {
+    "username": "jdoe",
+    "email": "jdoe@school.example.org",
+    "password": "Quiet-River-Stone-8",
+    "role": "teacher",
+}
 
 
 def test_admin_creates_a_teacher_who_must_change_the_initial_password(api, admin):
@@ -24,25 +28,31 @@ def test_admin_creates_a_teacher_who_must_change_the_initial_password(api, admin
 
 def test_duplicate_username_or_email_gets_409_and_creates_nothing(api, admin):
     api.http.post("/api/users", headers=admin.headers(), body=json.dumps(NEW_TEACHER))
-    same_name = api.http.post("/api/users", headers=admin.headers(),
-                              body=json.dumps({**NEW_TEACHER, "email": "other@school.example.org"}))
-    same_email = api.http.post("/api/users", headers=admin.headers(),
-                               body=json.dumps({**NEW_TEACHER, "username": "other"}))
+    same_name = api.http.post(
+        "/api/users",
+        headers=admin.headers(),
+        body=json.dumps({**NEW_TEACHER, "email": "other@school.example.org"}),
+    )
+    same_email = api.http.post(
+        "/api/users", headers=admin.headers(), body=json.dumps({**NEW_TEACHER, "username": "other"})
+    )
     assert same_name.status_code == same_email.status_code == 409
     listed = json.loads(api.http.get("/api/users?role=teacher", headers=admin.headers()).body)["users"]
     assert [user["username"] for user in listed] == ["jdoe"]
 
 
 def test_weak_password_gets_400_with_the_reason(api, admin):
-    response = api.http.post("/api/users", headers=admin.headers(),
-                             body=json.dumps({**NEW_TEACHER, "password": "short"}))
+    response = api.http.post(
+        "/api/users", headers=admin.headers(), body=json.dumps({**NEW_TEACHER, "password": "short"})
+    )
     assert response.status_code == 400
     assert "12 characters" in json.loads(response.body)["error"]["message"]
 
 
 def test_students_cannot_be_created_as_staff(api, admin):
-    response = api.http.post("/api/users", headers=admin.headers(),
-                             body=json.dumps({**NEW_TEACHER, "role": "student"}))
+    response = api.http.post(
+        "/api/users", headers=admin.headers(), body=json.dumps({**NEW_TEACHER, "role": "student"})
+    )
     assert response.status_code == 400
 
 
@@ -56,25 +66,33 @@ def test_listing_filters_by_role_and_rejects_unknown_roles(api, admin):
 
 
 def test_disabling_a_user_kills_their_sessions_and_blocks_login(api, admin, teacher):
-    response = api.http.patch(f"/api/users/{teacher.user_id}", headers=admin.headers(),
-                              body=json.dumps({"active": False}))
+    response = api.http.patch(
+        f"/api/users/{teacher.user_id}", headers=admin.headers(), body=json.dumps({"active": False})
+    )
     assert response.status_code == 200 and json.loads(response.body)["active"] is False
     assert api.http.get("/api/me", headers=teacher.headers()).status_code == 401
-    login = api.http.post("/api/login", headers={"Content-Type": "application/json"},
-                          body=json.dumps({"username": "mrsmith", "password": PASSWORD}))
+    login = api.http.post(
+        "/api/login",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"username": "mrsmith", "password": PASSWORD}),
+    )
     assert login.status_code == 401
 
 
 def test_an_admin_cannot_disable_their_own_account(api, admin):
-    response = api.http.patch(f"/api/users/{admin.user_id}", headers=admin.headers(),
-                              body=json.dumps({"active": False}))
+    response = api.http.patch(
+        f"/api/users/{admin.user_id}", headers=admin.headers(), body=json.dumps({"active": False})
+    )
     assert response.status_code == 409
     assert api.http.get("/api/me", headers=admin.headers()).status_code == 200
 
 
 def test_password_reset_revokes_sessions_and_forces_a_change(api, admin, teacher):
-    response = api.http.post(f"/api/users/{teacher.user_id}/password", headers=admin.headers(),
-                             body=json.dumps({"password": "Temporary-Garden-77"}))
+    response = api.http.post(
+        f"/api/users/{teacher.user_id}/password",
+        headers=admin.headers(),
+        body=json.dumps({"password": "Temporary-Garden-77"}),
+    )
     assert response.status_code == 200
     assert api.http.get("/api/me", headers=teacher.headers()).status_code == 401
     fresh = sign_in(api, "mrsmith", "Temporary-Garden-77")
@@ -87,9 +105,11 @@ def test_unknown_user_id_gets_404(api, admin):
 
 
 def test_user_changes_are_audited(api, admin, teacher):
-    api.http.patch(f"/api/users/{teacher.user_id}", headers=admin.headers(),
-                   body=json.dumps({"active": False}))
-    events = json.loads(api.http.get(f"/api/audit?actor={admin.user_id}",
-                                     headers=admin.headers()).body)["events"]
+    api.http.patch(
+        f"/api/users/{teacher.user_id}", headers=admin.headers(), body=json.dumps({"active": False})
+    )
+    events = json.loads(api.http.get(f"/api/audit?actor={admin.user_id}", headers=admin.headers()).body)[
+        "events"
+    ]
     disable = next(event for event in events if event["action"] == "user.disable")
     assert disable["target_id"] == teacher.user_id and disable["metadata"]["sessions_closed"] == 1

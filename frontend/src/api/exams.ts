@@ -1,0 +1,291 @@
+/**
+ * Typed calls for exams and everything hanging off them: marking scheme,
+ * teachers, roster, scan uploads, identification and dispatch (admin screens).
+ *
+ * Same conventions as `client.ts` (it does the work): relative `/api/...`
+ * URLs, cookie session, CSRF header on state-changing calls, `ApiError` on
+ * failure, with the extra members of an error body in `ApiError.details`
+ * (read them with the helpers at the bottom of this file).
+ */
+import { ApiError, isRecord, request, type Id } from './client'
+
+// ---------------------------------------------------------------------------
+// Types of the API contract
+// ---------------------------------------------------------------------------
+
+export type UploadMode = 'BATCH' | 'INDIVIDUAL'
+
+export const COPY_STATUSES = [
+  'STAGING',
+  'READY',
+  'LOCKED',
+  'GRADING_IN_PROGRESS',
+  'GRADING_FAILED',
+  'GRADED',
+] as const
+
+export type CopyStatus = (typeof COPY_STATUSES)[number]
+
+export interface SchemeNode {
+  id: string
+  label: string
+  /** Leaves: their points. Parents: the derived sum of their children. */
+  points: number
+  children: SchemeNode[]
+}
+
+export interface MarkingScheme {
+  nodes: SchemeNode[]
+}
+
+export interface TeacherRef {
+  id: Id
+  username: string
+}
+
+export interface Exam {
+  id: Id
+  name: string
+  subject: string
+  /** YYYY-MM-DD */
+  date: string
+  upload_mode: UploadMode
+  pages_per_copy: number | null
+  split_a3: boolean
+  marking_scheme: MarkingScheme | null
+  max_points: number
+  teacher_ids: Id[]
+  teachers: TeacherRef[]
+  released_at: string | null
+  /** Count of copies per status; a status with no copy may be missing. */
+  copy_counts: Partial<Record<string, number>>
+  created_at: string
+}
+
+export interface ExamInput {
+  name: string
+  subject: string
+  date: string
+  upload_mode: UploadMode
+  pages_per_copy?: number | null
+  split_a3?: boolean
+}
+
+/** A node as sent to `PUT /marking-scheme`: leaves carry points, parents carry children. */
+export interface SchemeNodeInput {
+  id?: string
+  label: string
+  points?: number
+  children?: SchemeNodeInput[]
+}
+
+export interface SchemeSaveResponse {
+  nodes: SchemeNode[]
+  max_points: number
+}
+
+export interface LineError {
+  line: number
+  message: string
+}
+
+export interface RosterImportResult {
+  created: number
+  updated: number
+  errors: LineError[]
+  /** One-time, short-lived link to the sheet of initial passwords; null when no account was created. */
+  credentials_csv_url: string | null
+}
+
+export interface RosterStudent {
+  id: Id
+  last_name: string
+  first_name: string
+  email: string
+  class_name: string
+  group: string
+  student_number: string
+  birth_date: string | null
+}
+
+export interface PresignedUpload {
+  upload_id: Id
+  /** Where the browser POSTs the file (object storage, usually another origin). */
+  url: string
+  /** Form fields of the pre-signed POST, sent before the file. */
+  fields: Record<string, string>
+  /** Seconds the pre-signed POST stays valid. */
+  expires_in: number
+}
+
+export type UploadStatus = 'UPLOADED' | 'PROCESSING' | 'DONE' | 'FAILED'
+
+export interface ScanUpload {
+  id: Id
+  filename: string
+  size: number
+  status: UploadStatus
+  /** Human-readable reason when FAILED. */
+  error: string | null
+  copies: number | null
+  pages: number | null
+  created_at: string
+}
+
+export interface CopySummary {
+  id: Id
+  anonymous_id: string
+  status: CopyStatus
+  page_count: number
+  teacher_id: Id | null
+  teacher_username: string | null
+  student: { id: Id; name: string } | null
+}
+
+export interface Suggestion {
+  student_id: Id
+  name: string
+  /** 0..1 */
+  score: number
+}
+
+export interface IdentificationCopy {
+  id: Id
+  anonymous_id: string
+  header_url: string
+  ocr_text: string
+  suggestions: Suggestion[]
+  auto_student_id: Id | null
+}
+
+export interface DispatchResult {
+  assigned: number
+  distribution: Record<string, number>
+}
+
+// ---------------------------------------------------------------------------
+// Endpoints
+// ---------------------------------------------------------------------------
+
+const enc = (id: Id): string => encodeURIComponent(String(id))
+const examPath = (id: Id, rest = ''): string => `/api/exams/${enc(id)}${rest}`
+
+export const examsApi = {
+  async list(): Promise<Exam[]> {
+    return (await request<{ exams: Exam[] }>('/api/exams')).exams
+  },
+
+  get(id: Id): Promise<Exam> {
+    return request<Exam>(examPath(id))
+  },
+
+  create(input: ExamInput): Promise<Exam> {
+    return request<Exam>('/api/exams', { method: 'POST', body: input })
+  },
+
+  update(id: Id, changes: Partial<ExamInput>): Promise<Exam> {
+    return request<Exam>(examPath(id), { method: 'PATCH', body: changes })
+  },
+
+  async remove(id: Id): Promise<void> {
+    await request<void>(examPath(id), { method: 'DELETE' })
+  },
+
+  saveMarkingScheme(id: Id, nodes: SchemeNodeInput[]): Promise<SchemeSaveResponse> {
+    return request<SchemeSaveResponse>(examPath(id, '/marking-scheme'), { method: 'PUT', body: { nodes } })
+  },
+
+  async setTeachers(id: Id, teacherIds: Id[]): Promise<Id[]> {
+    const res = await request<{ teacher_ids: Id[] }>(examPath(id, '/teachers'), {
+      method: 'PUT',
+      body: { teacher_ids: teacherIds },
+    })
+    return res.teacher_ids
+  },
+
+  /**
+   * Sends the CSV file as it is (raw bytes, `Content-Type: text/csv`): the
+   * server detects the delimiter, the BOM and the encoding.
+   */
+  importRoster(id: Id, csv: Blob | string): Promise<RosterImportResult> {
+    return request<RosterImportResult>(examPath(id, '/roster'), {
+      method: 'POST',
+      body: csv,
+      contentType: 'text/csv',
+    })
+  },
+
+  async listStudents(id: Id): Promise<RosterStudent[]> {
+    return (await request<{ students: RosterStudent[] }>(examPath(id, '/students'))).students
+  },
+
+  createUpload(id: Id, filename: string, size: number): Promise<PresignedUpload> {
+    return request<PresignedUpload>(examPath(id, '/uploads'), { method: 'POST', body: { filename, size } })
+  },
+
+  async listUploads(id: Id): Promise<ScanUpload[]> {
+    return (await request<{ uploads: ScanUpload[] }>(examPath(id, '/uploads'))).uploads
+  },
+
+  getUpload(id: Id, uploadId: Id): Promise<ScanUpload> {
+    return request<ScanUpload>(examPath(id, `/uploads/${enc(uploadId)}`))
+  },
+
+  async listCopies(id: Id): Promise<CopySummary[]> {
+    return (await request<{ copies: CopySummary[] }>(examPath(id, '/copies'))).copies
+  },
+
+  async identificationQueue(id: Id): Promise<IdentificationCopy[]> {
+    return (await request<{ copies: IdentificationCopy[] }>(examPath(id, '/identification'))).copies
+  },
+
+  identify(copyId: Id, studentId: Id): Promise<unknown> {
+    return request<unknown>(`/api/copies/${enc(copyId)}/identify`, { method: 'POST', body: { student_id: studentId } })
+  },
+
+  dispatch(id: Id): Promise<DispatchResult> {
+    return request<DispatchResult>(examPath(id, '/dispatch'), { method: 'POST' })
+  },
+
+  reassign(copyId: Id, teacherId: Id): Promise<unknown> {
+    return request<unknown>(`/api/copies/${enc(copyId)}/reassign`, { method: 'POST', body: { teacher_id: teacherId } })
+  },
+}
+
+// ---------------------------------------------------------------------------
+// Reading the extra members of an error body
+// ---------------------------------------------------------------------------
+
+/** `{"fields": [{"field", "message"}]}` of a 400 → `{ field: message }`. */
+export function fieldErrors(err: unknown): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!(err instanceof ApiError) || !err.details) return out
+  const fields = err.details.fields
+  if (!Array.isArray(fields)) return out
+  for (const f of fields) {
+    if (isRecord(f) && typeof f.field === 'string' && typeof f.message === 'string' && !(f.field in out)) {
+      out[f.field] = f.message
+    }
+  }
+  return out
+}
+
+/** `{"errors": [{"line", "message"}]}` of an error body (roster import). */
+export function lineErrors(err: unknown): LineError[] {
+  if (!(err instanceof ApiError) || !err.details) return []
+  const errors = err.details.errors
+  if (!Array.isArray(errors)) return []
+  return errors
+    .filter(isRecord)
+    .map((e) => ({ line: typeof e.line === 'number' ? e.line : Number(e.line), message: String(e.message ?? '') }))
+}
+
+/** `node_id` / `path` naming the node a marking-scheme error is about. */
+export function schemeErrorTarget(err: unknown): { nodeId: string | null; path: string | null } {
+  if (!(err instanceof ApiError) || !err.details) return { nodeId: null, path: null }
+  const { node_id: nodeId, path } = err.details
+  return {
+    nodeId: typeof nodeId === 'string' || typeof nodeId === 'number' ? String(nodeId) : null,
+    path: typeof path === 'string' || typeof path === 'number' ? String(path) : null,
+  }
+}

@@ -1,0 +1,112 @@
+"""Ingest function: a scan landed under ``scans/`` → validate, split, render, store copies in STAGING.
+
+Thin handler: the PDF work is in ``functions.pdf``, the bookkeeping in ``chalicelib.services.scans``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chalicelib import aws, storage
+from chalicelib.models.exams import Exam
+from chalicelib.observability import logger, metrics
+from chalicelib.resources import EVENT_ROUTES
+from chalicelib.services import scans
+from chalicelib.settings import get_settings
+from functions.events import created_objects
+from functions.pdf import Layout, Limits, ScanRejected, ScanResult, process_scan
+
+processor = BatchProcessor(event_type=EventType.SQS)
+MAX_RECEIVES = next(route.max_receive_count for route in EVENT_ROUTES if route.function == "ingest")
+
+
+def limits() -> Limits:
+    """Processing limits from the settings."""
+    settings = get_settings()
+    return Limits(
+        max_bytes=settings.max_upload_bytes,
+        max_pages=settings.max_scan_pages,
+        max_page_pixels=settings.max_page_pixels,
+    )
+
+
+def store_copies(upload: Any, exam: Exam, result: ScanResult) -> int:
+    """Upload the images and register each copy whole; headers last, so OCR finds its copy."""
+    base = scans.reserve_sequence(upload, len(result.copies))
+    pages_total = 0
+    headers: list[tuple[str, Path]] = []
+    for position, copy_images in enumerate(result.copies):
+        copy_id = scans.copy_id_for(upload.id, position)
+        records = []
+        for index, page in enumerate(copy_images.pages):
+            key = storage.page_key(exam.id, copy_id, index)
+            storage.put_bytes(key, page.path.read_bytes(), "image/jpeg")
+            masked_key = None
+            if page.masked_path is not None:
+                masked_key = storage.page_key(exam.id, copy_id, index, masked=True)
+                storage.put_bytes(masked_key, page.masked_path.read_bytes(), "image/jpeg")
+            records.append(scans.PageRecord(key, page.width, page.height, masked_key))
+        copy, created = scans.register_copy(upload, position, base + position, exam.anonymous_prefix, records)
+        pages_total += len(records)
+        if created:
+            headers.append((storage.header_key(exam.id, copy.id), copy_images.header_path))
+    for key, path in headers:
+        storage.put_bytes(key, path.read_bytes(), "image/jpeg")
+    return pages_total
+
+
+def process_object(key: str, receive_count: int) -> None:
+    """Process one uploaded scan (idempotent)."""
+    ids = storage.parse_scan_key(key)
+    if ids is None:
+        logger.warning("not a scan key", extra={"key": key})
+        return
+    exam_id, upload_id = ids
+    upload = scans.claim(exam_id, upload_id)
+    if upload is None:
+        logger.info("upload already processed", extra={"upload_id": upload_id})
+        return
+    try:
+        exam = Exam.get(exam_id, consistent_read=True)
+        layout = Layout(
+            mode=exam.upload_mode,
+            pages_per_copy=int(exam.pages_per_copy or 0) or None,
+            split_a3=bool(exam.split_a3),
+        )
+        with tempfile.TemporaryDirectory(prefix="korrigo-ingest-") as work:
+            source = Path(work) / "scan.pdf"
+            aws.client("s3").download_file(get_settings().files_bucket, key, str(source))
+            result = process_scan(source, Path(work) / "out", layout, limits())
+            pages = store_copies(upload, exam, result)
+        scans.finish(upload, len(result.copies), pages)
+        metrics.add_metric(name="PagesProcessed", unit="Count", value=pages)
+    except ScanRejected as rejected:
+        scans.fail(exam_id, upload_id, rejected.reason)
+    except Exception:
+        if receive_count >= MAX_RECEIVES:
+            scans.fail(
+                exam_id,
+                upload_id,
+                "Processing failed repeatedly; the scan was set aside. Upload it again or contact support.",
+            )
+        raise
+
+
+def record_handler(record: SQSRecord) -> None:
+    """One SQS message: every scan it announces."""
+    receive_count = int(record.attributes.approximate_receive_count or 1)
+    for created in created_objects(record.body):
+        process_object(created.key, receive_count)
+
+
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS batch in, partial batch failures out."""
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
