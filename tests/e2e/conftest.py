@@ -17,8 +17,15 @@ from playwright.sync_api import Browser, Page, sync_playwright
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("KORRIGO_CHROMIUM", "/usr/bin/chromium")
 DEMO_PASSWORD = "Korrigo-demo-2026"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def free_port() -> int:
@@ -33,13 +40,26 @@ def platform_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not (ROOT / "frontend" / "dist" / "index.html").exists():
         pytest.fail("The SPA is not built: run `make e2e` (it builds frontend/dist first).")
     port = free_port()
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("AWS_ENDPOINT_URL", "KORRIGO_RESOURCE_PREFIX")}
-    env.update(PORT=str(port), KORRIGO_API_PORT=str(free_port()), KORRIGO_EMULATOR_PORT=str(free_port()),
-               KORRIGO_STATE_DIR=str(tmp_path_factory.mktemp("platform")))
-    runner = subprocess.Popen([sys.executable, "-m", "infra.local.dev"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              start_new_session=True)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("AWS_ENDPOINT_URL", "KORRIGO_RESOURCE_PREFIX")
+    }
+    env.update(
+        PORT=str(port),
+        KORRIGO_API_PORT=str(free_port()),
+        KORRIGO_EMULATOR_PORT=str(free_port()),
+        KORRIGO_STATE_DIR=str(tmp_path_factory.mktemp("platform")),
+    )
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "infra.local.dev"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     output: list[str] = []
     deadline = time.monotonic() + 120
     try:
