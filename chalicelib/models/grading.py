@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     JSONAttribute,
-    MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -62,8 +61,8 @@ class ScoreSheet(Model):
 
     Meta = table_meta("scores")
     copy_id = UnicodeAttribute(hash_key=True)
-    scores = MapAttribute(default=dict)
-    remarks = MapAttribute(default=dict)
+    scores = JSONAttribute(default=dict)  # leaf node id → points
+    remarks = JSONAttribute(default=dict)  # node id → remark
     appreciation = UnicodeAttribute(default="")
     total = NumberAttribute(default=0)
     updated_by = UnicodeAttribute(null=True)

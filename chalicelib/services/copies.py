@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib import storage
 from chalicelib.domain.principal import Origin, Principal
-from chalicelib.errors import BadRequest, Conflict, NotFound
+from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy
 from chalicelib.models.grading import Lock
@@ -31,12 +31,12 @@ def get_copy(copy_id: str) -> Copy:
 
 
 def visible_copy(copy_id: str, caller: Principal) -> Copy:
-    """The copy if the caller may see it: admins all, a teacher only the copies dispatched to them."""
+    """The copy if the caller may see it: admins all, a teacher only the copies dispatched to them (403)."""
     copy = get_copy(copy_id)
     if caller.is_admin:
         return copy
     if copy.teacher_id != caller.id:
-        raise NotFound("No such copy.")
+        raise Forbidden("This copy is not assigned to you.")
     return copy
 
 
@@ -242,3 +242,39 @@ def reassign(copy_id: str, teacher_id: str, *, actor: Principal, origin: Origin)
         metadata={"from": previous, "to": teacher_id},
     )
     return copy
+
+
+IDENTITY_ACTIONS = frozenset({"copy.identify"})
+IDENTITY_KEYS = frozenset({"student_id", "student", "name", "email"})
+
+
+def history(copy: Copy, caller: Principal) -> list[dict[str, Any]]:
+    """The copy's audit timeline, oldest first; teachers never see identification details."""
+    from datetime import timedelta
+
+    events = audit.query(
+        since=copy.created_at - timedelta(minutes=1), until=utcnow(), copy_id=copy.id, limit=1000
+    )
+    timeline = []
+    for event in reversed(events):
+        item = audit.serialise(event)
+        if not caller.is_admin:
+            if event.action in IDENTITY_ACTIONS:
+                continue
+            item["metadata"] = {k: v for k, v in (item["metadata"] or {}).items() if k not in IDENTITY_KEYS}
+            item.pop("ip", None)
+        timeline.append(item)
+    return timeline
+
+
+def teacher_copies(caller: Principal) -> list[dict[str, Any]]:
+    """Every copy dispatched to the caller, with its exam's name, anonymous."""
+    from chalicelib.models.exams import Exam
+
+    copies = list(Copy.teacher_index.query(caller.id))
+    exam_ids = list({copy.exam_id for copy in copies})
+    names = {exam.id: exam.name for exam in Exam.batch_get(exam_ids)} if exam_ids else {}
+    return [
+        {**serialise(copy, with_identity=False), "exam_name": names.get(copy.exam_id, "")}
+        for copy in sorted(copies, key=lambda c: (names.get(c.exam_id, ""), c.anonymous_id))
+    ]

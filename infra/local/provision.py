@@ -92,6 +92,20 @@ def provision_queues(settings: Settings) -> dict[str, str]:
     return arns
 
 
+def _comparable(configurations: list[dict[str, Any]]) -> list[tuple[str, str, tuple[tuple[str, str], ...]]]:
+    """Notification routes in a form that ignores S3's capitalisation of filter rule names."""
+    return sorted(
+        (
+            item.get("Id", ""),
+            item["QueueArn"],
+            tuple(
+                sorted((rule["Name"].lower(), rule["Value"]) for rule in item["Filter"]["Key"]["FilterRules"])
+            ),
+        )
+        for item in configurations
+    )
+
+
 def provision_notifications(settings: Settings, queue_arns: dict[str, str]) -> None:
     """Objects created under each route's prefix are sent to its queue."""
     configurations: list[dict[str, Any]] = [
@@ -112,7 +126,7 @@ def provision_notifications(settings: Settings, queue_arns: dict[str, str]) -> N
     ]
     s3 = aws.client("s3")
     current = s3.get_bucket_notification_configuration(Bucket=settings.files_bucket)
-    if current.get("QueueConfigurations") == configurations:
+    if _comparable(current.get("QueueConfigurations", [])) == _comparable(configurations):
         return  # unchanged: re-applying would send a new s3:TestEvent to every queue
     s3.put_bucket_notification_configuration(
         Bucket=settings.files_bucket,

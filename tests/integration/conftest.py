@@ -22,6 +22,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "slow: starts whole processes (seconds each), still part of the suite")
+
+
 # --- ports and processes -----------------------------------------------------------------------------
 
 def free_port() -> int:

@@ -83,9 +83,9 @@ LAST = [
 def api(provisioned: dict[str, Any]):
     from chalice.test import Client
 
-    from app import app
+    from tests.support.chalice_app import thread_safe_app
 
-    with Client(app) as client:
+    with Client(thread_safe_app()) as client:
         yield client
 
 

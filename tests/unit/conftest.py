@@ -50,9 +50,9 @@ def clean_state(mocked_aws: None) -> Iterator[None]:
 @pytest.fixture
 def api() -> Iterator[Client]:
     """A Chalice test client of the real app."""
-    from app import app
+    from tests.support.chalice_app import thread_safe_app
 
-    with Client(app) as client:
+    with Client(thread_safe_app()) as client:
         yield client
 
 

@@ -210,6 +210,13 @@ export interface RequestOptions {
    * answers 401 too. Otherwise the ApiError is thrown to the caller.
    */
   verifySessionOn401?: boolean
+  /** Extra request headers (e.g. `X-Lock-Token` on grading writes). */
+  headers?: Record<string, string>
+  /**
+   * Lets the request outlive the page (`fetch` keepalive), for the last
+   * best-effort calls sent on `pagehide` (releasing a grading lock).
+   */
+  keepalive?: boolean
 }
 
 function buildUrl(path: string, query?: RequestOptions['query']): string {
@@ -314,6 +321,7 @@ async function ensureCsrfToken(): Promise<void> {
 
 async function rawRequest<T>(method: HttpMethod, path: string, options: RequestOptions): Promise<T> {
   const headers = new Headers({ Accept: 'application/json' })
+  for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value)
   let body: BodyInit | undefined
   if (options.body !== undefined) {
     if (isRawBody(options.body)) {
@@ -338,6 +346,7 @@ async function rawRequest<T>(method: HttpMethod, path: string, options: RequestO
       body,
       credentials: 'same-origin',
       signal: options.signal,
+      ...(options.keepalive ? { keepalive: true } : {}),
     })
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err

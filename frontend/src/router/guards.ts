@@ -14,6 +14,8 @@ declare module 'vue-router' {
     passwordChange?: boolean
     /** Document title. */
     title?: string
+    /** Full-width page (the grading desk). */
+    wide?: boolean
   }
 }
 

@@ -100,6 +100,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { roles: ['teacher'], title: 'Teacher dashboard' },
       },
       {
+        path: 'teacher/copies/:id',
+        name: 'grading-desk',
+        component: () => import('../views/GradingDeskView.vue'),
+        meta: { roles: ['teacher', 'admin'], title: 'Grading desk', wide: true },
+      },
+      {
         path: 'student',
         name: 'student',
         component: () => import('../views/StudentDashboardView.vue'),

@@ -1,0 +1,12 @@
+"""PDF processing core of the ingest: validation, copy splitting, page images, header crops.
+
+Importing this package does not import MuPDF: the PDF is only ever parsed in a sandboxed child process.
+"""
+
+from functions.pdf.errors import ScanRejected
+from functions.pdf.layout import Layout
+from functions.pdf.limits import Limits
+from functions.pdf.results import CopyImages, PageImage, ScanResult
+from functions.pdf.scan import process_scan
+
+__all__ = ["CopyImages", "Layout", "Limits", "PageImage", "ScanRejected", "ScanResult", "process_scan"]

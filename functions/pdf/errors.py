@@ -1,0 +1,25 @@
+"""The one exception the ingest turns into a FAILED upload."""
+
+from __future__ import annotations
+
+
+class ScanRejected(Exception):
+    """The scan cannot be processed; ``reason`` is a sentence the admin can act on.
+
+    Raised for problems of the file itself (not a PDF, encrypted, damaged, too big, a page count that does
+    not fit the exam layout, a page that cannot be rendered within the limits). Retrying will not help, so
+    the caller marks the upload FAILED with the reason. Any other exception is an infrastructure problem
+    (disk full, a bug) that may be retried.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def short_error(exc: BaseException) -> str:
+    """One line of an exception's message for a reason sentence (MuPDF's "code=N: " prefix removed)."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if text.startswith("code=") and ": " in text:
+        text = text.split(": ", 1)[1]
+    return text[:160]

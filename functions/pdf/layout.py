@@ -1,0 +1,89 @@
+"""How the pages of a scan become copies: BATCH cutting, A3 halves, INDIVIDUAL files.
+
+Pure arithmetic on declared page sizes: nothing here opens or renders a PDF.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from functions.pdf.errors import ScanRejected
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The upload mode of an exam.
+
+    ``BATCH``: one scan holds every copy, cut every ``pages_per_copy`` pages. ``INDIVIDUAL``: the file is
+    one copy (``pages_per_copy`` is ignored). With ``split_a3``, every landscape page is cut into a left
+    and a right half (two A4 pages of an A3 sheet) before counting, left first.
+    """
+
+    mode: Literal["BATCH", "INDIVIDUAL"]
+    pages_per_copy: int | None = None
+    split_a3: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("BATCH", "INDIVIDUAL"):
+            raise ValueError(f"unknown upload mode {self.mode!r}")
+        if self.mode == "BATCH" and (not isinstance(self.pages_per_copy, int) or self.pages_per_copy < 1):
+            raise ValueError("BATCH mode needs pages_per_copy >= 1")
+
+
+@dataclass(frozen=True)
+class PagePart:
+    """One output page: a region of a source page and the size of its image."""
+
+    source: int  # 0-based page number in the PDF
+    clip: tuple[float, float, float, float]  # x0, y0, x1, y1 in page coordinates (points, rotation applied)
+    width: int  # pixels at the render DPI
+    height: int
+    whole: bool  # the region is the whole page (not an A3 half)
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    source_pages: int
+    copies: tuple[tuple[PagePart, ...], ...]
+
+
+def plan_copies(page_sizes: Sequence[tuple[float, float]], layout: Layout, dpi: int) -> ScanPlan:
+    """Cut pages (width, height in points, as displayed) into copies, or raise ScanRejected.
+
+    Pixel boundaries are chosen first and the clips derived from them, so an A4 page at 150 DPI is
+    exactly 1240 x 1754 pixels and the two halves of an A3 sheet share their edge without a gap.
+    """
+    if not page_sizes:
+        raise ScanRejected("The PDF has no pages.")
+    zoom = dpi / 72
+    parts: list[PagePart] = []
+    sheets = 0
+    for number, (width, height) in enumerate(page_sizes):
+        full_w, full_h = max(1, round(width * zoom)), max(1, round(height * zoom))
+        if layout.split_a3 and width > height:
+            sheets += 1
+            middle = full_w // 2
+            parts.append(PagePart(number, (0, 0, middle / zoom, full_h / zoom), middle, full_h, False))
+            parts.append(PagePart(number, (middle / zoom, 0, full_w / zoom, full_h / zoom), full_w - middle,
+                                  full_h, False))
+        else:
+            parts.append(PagePart(number, (0, 0, full_w / zoom, full_h / zoom), full_w, full_h, True))
+    if layout.mode == "INDIVIDUAL":
+        return ScanPlan(len(page_sizes), (tuple(parts),))
+    per_copy = layout.pages_per_copy
+    assert per_copy is not None  # checked by Layout
+    if len(parts) % per_copy:
+        sheets_note = f" once its {_count(sheets, 'A3 sheet')} are cut in two" if sheets else ""
+        raise ScanRejected(
+            f"The scan has {_count(len(parts), 'page')}{sheets_note}, which is not a multiple of {per_copy} "
+            f"pages per copy ({_count(len(parts) // per_copy, 'full copy', 'full copies')} and "
+            f"{_count(len(parts) % per_copy, 'page')} left over). Check the pages-per-copy setting of the "
+            "exam and look for a missing or extra page in the scan.")
+    copies = tuple(tuple(parts[start:start + per_copy]) for start in range(0, len(parts), per_copy))
+    return ScanPlan(len(page_sizes), copies)
+
+
+def _count(number: int, singular: str, plural: str | None = None) -> str:
+    return f"{number} {singular if number == 1 else plural or singular + 's'}"

@@ -1,0 +1,31 @@
+"""What processing a scan produces: JPEG files under the output directory, described by a manifest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PageImage:
+    """One page of a copy as a web image (JPEG at the render DPI)."""
+
+    path: Path
+    width: int
+    height: int
+    # Only on the first page of a copy: the same image with its identity zone (the top 25 %, rounded up
+    # to a whole 16-pixel JPEG block row) filled with uniform grey in the pixels. The only page-1 image
+    # a teacher may ever receive.
+    masked_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class CopyImages:
+    pages: list[PageImage]
+    header_path: Path  # JPEG crop of the top 25 % of the first page, for OCR and the identification desk
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    source_pages: int  # pages in the PDF (an A3 sheet counts once)
+    copies: list[CopyImages]

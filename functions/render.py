@@ -1,0 +1,100 @@
+"""Render function: a render spec landed under ``renders/`` → the flattened final PDF → GRADED.
+
+Duplicate deliveries and stale attempts change nothing (every transition is conditional on the
+status and the attempt); a render error leaves the copy GRADING_FAILED with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pynamodb.exceptions import DoesNotExist
+
+from chalicelib import storage
+from chalicelib.models.copies import Copy
+from chalicelib.observability import logger, metrics
+from chalicelib.services import finalize
+from functions.events import created_objects
+from functions.pdf.final import FinalPage, QuestionLine, Summary, render_final_pdf
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def build_document(spec: dict[str, Any]) -> bytes:
+    """The final PDF of a render spec."""
+    by_page: dict[int, list[dict[str, Any]]] = {}
+    for annotation in spec["annotations"]:
+        by_page.setdefault(int(annotation["page_index"]), []).append(annotation)
+    pages = [
+        FinalPage(
+            storage.get_bytes(page["image_key"]),
+            page["width"],
+            page["height"],
+            by_page.get(int(page["index"]), []),
+        )
+        for page in sorted(spec["pages"], key=lambda page: page["index"])
+    ]
+    questions = [
+        QuestionLine(
+            q["label"],
+            float(spec["scores"].get(q["id"], 0)),
+            q["max_points"],
+            spec["remarks"].get(q["id"], ""),
+        )
+        for q in spec["questions"]
+    ]
+    summary = Summary(
+        spec["anonymous_id"],
+        spec["exam_name"],
+        spec.get("subject", ""),
+        float(spec["total"]),
+        float(spec["max_points"]),
+        questions,
+        spec.get("appreciation", ""),
+    )
+    return render_final_pdf(pages, summary)
+
+
+def process_spec(key: str) -> None:
+    """Render one attempt, once."""
+    parsed = finalize.parse_spec_key(key)
+    if parsed is None:
+        logger.warning("not a render spec key", extra={"key": key})
+        return
+    exam_id, copy_id, attempt = parsed
+    try:
+        copy = Copy.get(copy_id, consistent_read=True)
+    except DoesNotExist:
+        logger.warning("render spec for an unknown copy", extra={"copy_id": copy_id})
+        return
+    if copy.status != "GRADING_IN_PROGRESS" or int(copy.grading_attempts or 0) != attempt:
+        logger.info("render already settled", extra={"copy_id": copy_id, "attempt": attempt})
+        return
+    try:
+        spec = json.loads(storage.get_bytes(key))
+        pdf = build_document(spec)
+        pdf_key = storage.final_pdf_key(exam_id, copy_id, attempt)
+        storage.put_bytes(pdf_key, pdf, "application/pdf")
+    except Exception as error:  # noqa: BLE001 - every render error is recorded on the copy
+        logger.exception("render failed", extra={"copy_id": copy_id})
+        finalize.mark_failed(copy_id, attempt, f"The final PDF could not be rendered: {error}")
+        return
+    if finalize.mark_graded(copy_id, attempt, pdf_key, float(spec["total"])):
+        metrics.add_metric(name="CopiesGraded", unit="Count", value=1)
+
+
+def record_handler(record: SQSRecord) -> None:
+    """One SQS message: every spec it announces."""
+    for created in created_objects(record.body):
+        process_spec(created.key)
+
+
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS batch in, partial batch failures out."""
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,430 @@
+"""``make dev``'s runner (``python -m infra.local.dev``) as a user runs it: its own emulator, on loopback.
+
+Slow-ish (two start-ups of the whole platform, ~20 s in all) but part of the integration suite.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import ROOT, free_ports, port_open, wait_until
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+DEMO_PASSWORD = "Korrigo-demo-2026"
+START_TIMEOUT = 90
+SPA_INDEX = ROOT / "frontend" / "dist" / "index.html"
+# Not @school.test: the API rejects special-use domains (.test, .local) as e-mail addresses;
+# and a password containing the username is refused as too similar.
+KEEPER = {"username": "keeper", "email": "keeper@school.example.org", "password": "Amber-Lantern-Harbor-4",
+          "role": "teacher"}
+
+
+# --- HTTP --------------------------------------------------------------------------------------------
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+def call(port: int, method: str, path: str, body: dict | None = None,
+         headers: dict[str, str] | None = None) -> Reply:
+    """One request to 127.0.0.1:port (JSON body if given)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        payload = json.dumps(body).encode() if body is not None else None
+        all_headers = {"Content-Type": "application/json"} if payload is not None else {}
+        all_headers.update(headers or {})
+        connection.request(method, path, body=payload, headers=all_headers)
+        response = connection.getresponse()
+        return Reply(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+@dataclass
+class Staff:
+    """A signed-in staff session: the cookie and the CSRF token to send back."""
+
+    port: int
+    cookie: str
+    csrf: str
+    user: dict
+
+    def call(self, method: str, path: str, body: dict | None = None) -> Reply:
+        return call(self.port, method, path, body,
+                    {"Cookie": self.cookie, "X-CSRF-Token": self.csrf})
+
+
+def session_cookie(reply: Reply) -> str | None:
+    """``korrigo_session=…`` from the Set-Cookie headers, if set."""
+    for header in reply.headers.get_all("Set-Cookie") or []:
+        pair = header.split(";", 1)[0].strip()
+        if pair.startswith("korrigo_session=") and len(pair) > len("korrigo_session="):
+            return pair
+    return None
+
+
+def login(port: int, username: str, password: str) -> Staff:
+    reply = call(port, "POST", "/api/login", {"username": username, "password": password})
+    assert reply.status == 200, reply.body
+    cookie = session_cookie(reply)
+    assert cookie, reply.headers.get_all("Set-Cookie")
+    data = reply.json()
+    return Staff(port, cookie, data["csrf_token"], data["user"])
+
+
+# --- the runner --------------------------------------------------------------------------------------
+
+@dataclass
+class Runner:
+    """One ``python -m infra.local.dev`` process, its output read continuously."""
+
+    process: subprocess.Popen
+    port: int
+    api_port: int
+    emulator_port: int
+    state_dir: Path
+    marker: str
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def ports(self) -> list[int]:
+        return [self.port, self.api_port, self.emulator_port]
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_started(self) -> None:
+        def started() -> bool:
+            if "Korrigo is running at" in self.output:
+                return True
+            if self.process.poll() is not None:
+                raise AssertionError(f"the runner exited with {self.process.returncode}")
+            return False
+
+        try:
+            wait_until(started, START_TIMEOUT, "the runner's start-up", interval=0.2)
+        except AssertionError as error:
+            raise AssertionError(f"{error}\n{self.output}{logs(self.state_dir)}") from None
+
+
+def logs(state_dir: Path) -> str:
+    """The tail of each component's log (the emulator's, a request log, last and shortest)."""
+    paths = sorted(state_dir.glob("*.log"), key=lambda path: (path.name == "emulator.log", path.name))
+    return "".join(f"\n--- {path.name}\n"
+                   f"{path.read_text(errors='replace')[-(1000 if path.name == 'emulator.log' else 3000):]}"
+                   for path in paths)
+
+
+MARKER = "KORRIGO_TEST_RUNNER_ID"  # inherited by every process a runner starts: how teardown finds them
+
+
+def runner_env(port: int, api_port: int, emulator_port: int, state_dir: Path) -> dict[str, str]:
+    """The test environment minus the suite's endpoint and prefix: the runner brings its own."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("AWS_ENDPOINT_URL", "KORRIGO_RESOURCE_PREFIX") and not key.startswith("MOTO_")}
+    env.update(PORT=str(port), KORRIGO_API_PORT=str(api_port), KORRIGO_EMULATOR_PORT=str(emulator_port),
+               KORRIGO_STATE_DIR=str(state_dir), **{MARKER: uuid.uuid4().hex})
+    return env
+
+
+def spawn(port: int, api_port: int, emulator_port: int, state_dir: Path) -> Runner:
+    env = runner_env(port, api_port, emulator_port, state_dir)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "infra.local.dev"], cwd=ROOT, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True, text=True)
+    runner = Runner(process, port, api_port, emulator_port, state_dir, env[MARKER])
+    threading.Thread(target=lambda: runner.lines.extend(iter(process.stdout.readline, "")),
+                     daemon=True).start()
+    return runner
+
+
+def _proc_entries() -> Iterator[Path]:
+    return (entry for entry in Path("/proc").iterdir() if entry.name.isdigit())
+
+
+def descendants(pid: int) -> set[int]:
+    """Every live process below ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in _proc_entries():
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parent = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def started_by(runner: Runner) -> set[int]:
+    """Live processes carrying the runner's marker: the runner and all it started, orphans included."""
+    needle = f"{MARKER}={runner.marker}".encode()
+    found = set()
+    for entry in _proc_entries():
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                found.add(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def kill_runner(runner: Runner) -> None:
+    """Teardown: SIGTERM the runner (it stops its children), then SIGKILL whatever is left of them."""
+    if runner.process.poll() is None:
+        runner.process.send_signal(signal.SIGTERM)
+        try:
+            runner.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+    leftovers = started_by(runner) if Path("/proc").is_dir() else set()
+    if runner.process.poll() is None:  # not reaped yet, so its pid cannot have been reused
+        leftovers.add(runner.process.pid)
+    for pid in sorted(leftovers):
+        try:
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)  # each child of the runner leads its own session
+            else:
+                os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+    if runner.process.poll() is None:
+        runner.process.wait(timeout=5)
+
+
+# --- listeners ---------------------------------------------------------------------------------------
+
+def listening_addresses(pids: set[int]) -> set[tuple[str, int]]:
+    """(address, port) of every listening TCP socket held by ``pids``, from /proc."""
+    inodes = set()
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                try:
+                    target = os.readlink(fd)
+                except OSError:
+                    continue
+                if target.startswith("socket:["):
+                    inodes.add(target[len("socket:["):-1])
+        except OSError:
+            continue
+    found = set()
+    for table, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
+        try:
+            rows = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state != "0A" or inode not in inodes:  # 0A: LISTEN
+                continue
+            address_hex, port_hex = local.split(":")
+            raw = bytes.fromhex(address_hex)
+            # /proc prints the address as host-order 32-bit words
+            raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+            found.add((socket.inet_ntop(family, raw), int(port_hex, 16)))
+    return found
+
+
+def non_loopback_addresses() -> set[str]:
+    """This machine's IPv4 addresses other than loopback (may be empty)."""
+    addresses = set()
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            addresses.add(info[4][0])
+    except OSError:
+        pass
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.254", 9))  # no packet is sent; picks the outgoing interface
+            addresses.add(probe.getsockname()[0])
+        except OSError:
+            pass
+    return {address for address in addresses
+            if not address.startswith("127.") and address != "0.0.0.0"}  # noqa: S104 - filtered out
+
+
+# --- fixtures ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("korrigo-state")
+
+
+@pytest.fixture(scope="module")
+def platform(state_dir: Path) -> Iterator[Runner]:
+    """The first run of the platform (the restart test stops it and starts a second one)."""
+    port, api_port, emulator_port = free_ports(3)
+    runner = spawn(port, api_port, emulator_port, state_dir)
+    try:
+        runner.wait_started()
+        yield runner
+    finally:
+        kill_runner(runner)
+
+
+@pytest.fixture
+def spawned() -> Iterator[list[Runner]]:
+    """Runners started inside a test, all killed at the end whatever happens."""
+    runners: list[Runner] = []
+    yield runners
+    for runner in runners:
+        kill_runner(runner)
+
+
+# --- tests -------------------------------------------------------------------------------------------
+
+def test_health_reports_database_and_storage_ok(platform):
+    reply = call(platform.port, "GET", "/api/health")
+
+    assert reply.status == 200
+    assert reply.headers.get_content_type() == "application/json"
+    data = reply.json()
+    assert set(data) == {"status", "database", "storage", "timestamp"}
+    assert (data["status"], data["database"], data["storage"]) == ("healthy", "ok", "ok")
+    assert datetime.fromisoformat(data["timestamp"]).tzinfo is not None
+
+
+def test_liveness_and_readiness_answer(platform):
+    live = call(platform.port, "GET", "/api/health/live")
+    ready = call(platform.port, "GET", "/api/health/ready")
+
+    assert (live.status, live.json()) == (200, {"status": "alive"})
+    assert (ready.status, ready.json()) == (200, {"status": "ready", "database": "ok"})
+
+
+def test_demo_admin_signs_in_with_the_documented_password(platform):
+    reply = call(platform.port, "POST", "/api/login", {"username": "admin", "password": DEMO_PASSWORD})
+
+    assert reply.status == 200, reply.body
+    assert session_cookie(reply) is not None
+    data = reply.json()
+    assert data["user"]["username"] == "admin"
+    assert data["user"]["role"] == "admin"
+    assert data["csrf_token"]
+
+
+def test_wrong_password_is_refused(platform):
+    reply = call(platform.port, "POST", "/api/login", {"username": "teacher2", "password": "nope"})
+
+    assert reply.status == 401
+    assert session_cookie(reply) is None
+
+
+def test_output_lists_the_url_and_the_three_demo_logins(platform):
+    output = platform.output
+
+    assert f"Korrigo is running at http://127.0.0.1:{platform.port}" in output
+    for username in ("admin", "teacher1", "teacher2"):
+        assert any(line.split() == [username, DEMO_PASSWORD] for line in platform.lines), output
+
+
+def test_gateway_serves_the_spa_on_root_and_client_routes(platform):
+    if not SPA_INDEX.is_file():
+        pytest.skip(f"{SPA_INDEX.relative_to(ROOT)} is missing: build the SPA first (make "
+                    "frontend/dist/index.html)")
+    index = SPA_INDEX.read_bytes()
+    for path in ("/", "/admin", "/admin/users?page=2"):
+        reply = call(platform.port, "GET", path)
+        assert reply.status == 200, path
+        assert reply.headers.get_content_type() == "text/html", path
+        assert reply.body == index, path
+
+
+def test_every_listener_is_on_loopback_only(platform):
+    if not Path("/proc/net/tcp").is_file():
+        pytest.skip("no /proc/net/tcp on this machine")
+    pids = {platform.process.pid, *descendants(platform.process.pid)}
+
+    listeners = listening_addresses(pids)
+
+    assert {port for _, port in listeners} == set(platform.ports), listeners
+    assert {address for address, _ in listeners} == {"127.0.0.1"}, listeners
+    for address in non_loopback_addresses():
+        for port in platform.ports:
+            assert not port_open(port, address), f"port {port} answers on {address}"
+
+
+def test_second_runner_on_the_same_state_dir_refuses_promptly(platform, spawned):
+    second = spawn(platform.port, platform.api_port, platform.emulator_port, platform.state_dir)
+    spawned.append(second)
+
+    try:
+        returncode = second.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the second runner did not exit:\n{second.output}")
+    wait_until(lambda: "already running" in second.output, 5, "the refusal message")
+    assert returncode != 0
+    # ... and the first one is unharmed
+    assert call(platform.port, "GET", "/api/health/live").status == 200
+
+
+def test_sigterm_stops_everything_and_a_restart_keeps_the_state(platform, spawned):
+    admin = login(platform.port, "admin", DEMO_PASSWORD)
+    created = admin.call("POST", "/api/users", KEEPER)
+    assert created.status == 201, created.body
+    family = descendants(platform.process.pid)
+    assert len(family) >= 4  # emulator, API, pump, gateway
+
+    platform.process.send_signal(signal.SIGTERM)
+    try:
+        returncode = platform.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the runner did not stop within 15 s of SIGTERM")
+    assert returncode == 0
+    wait_until(lambda: "korrigo: stopped." in platform.output, 5, "the stop message")
+    for port in platform.ports:
+        assert not port_open(port), f"port {port} still open after the runner stopped"
+    assert not [pid for pid in family if alive(pid)], "children survived the runner"
+    assert started_by(platform) == set(), "processes started by the runner survived it"
+
+    second = spawn(platform.port, platform.api_port, platform.emulator_port, platform.state_dir)
+    spawned.append(second)
+    second.wait_started()
+
+    assert "restoring the previous local state" in second.output
+    again = login(second.port, "admin", DEMO_PASSWORD)
+    assert again.user["id"] == admin.user["id"]  # the same account, not a re-seeded one
+    teachers = again.call("GET", "/api/users?role=teacher")
+    assert teachers.status == 200, teachers.body
+    usernames = {user["username"] for user in teachers.json()["users"]}
+    assert usernames == {"teacher1", "teacher2", "keeper"}
+    keeper = login(second.port, KEEPER["username"], KEEPER["password"])
+    assert keeper.user["must_change_password"] is True

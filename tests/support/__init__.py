@@ -1,0 +1,1 @@
+"""Test data generators shared by the unit, integration and benchmark code."""
