@@ -3,7 +3,7 @@
 from chalice import Chalice
 
 from chalicelib.middleware import http_middleware
-from chalicelib.routes import audit, auth, copies, exams, grading, health, users
+from chalicelib.routes import audit, auth, copies, exams, grading, health, results, users
 from chalicelib.settings import get_settings
 
 settings = get_settings()  # refuses to start on an unsafe production configuration
@@ -19,5 +19,6 @@ for blueprint in (
     exams.blueprint,
     copies.blueprint,
     grading.blueprint,
+    results.blueprint,
 ):
     app.register_blueprint(blueprint)

@@ -1,0 +1,72 @@
+"""Release, the student portal, exports and statistics."""
+
+from __future__ import annotations
+
+from chalice import Blueprint, Response
+
+from chalicelib.access import ADMIN, STAFF, STUDENT
+from chalicelib.services import results
+from chalicelib.web import RequestContext, empty_response, endpoint
+
+blueprint = Blueprint(__name__)
+
+
+def _csv(filename: str, data: bytes) -> Response:
+    return Response(
+        body=data.decode("utf-8"),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
+@endpoint(blueprint, "/api/exams/{exam_id}/release", methods=["POST"], access=ADMIN)
+def release(ctx: RequestContext, exam_id: str):
+    """Publish the results to the students."""
+    exam = results.release(exam_id, actor=ctx.caller, origin=ctx.origin)
+    return {"released_at": exam.released_at.isoformat()}
+
+
+@endpoint(blueprint, "/api/exams/{exam_id}/release", methods=["DELETE"], access=ADMIN)
+def unrelease(ctx: RequestContext, exam_id: str):
+    """Withdraw the results."""
+    results.unrelease(exam_id, actor=ctx.caller, origin=ctx.origin)
+    return empty_response()
+
+
+@endpoint(blueprint, "/api/exams/{exam_id}/export.csv", methods=["GET"], access=ADMIN)
+def export_csv(ctx: RequestContext, exam_id: str):
+    """Results CSV (with identities)."""
+    return _csv(*results.results_csv(exam_id, actor=ctx.caller, origin=ctx.origin))
+
+
+@endpoint(blueprint, "/api/exams/{exam_id}/pronote.csv", methods=["GET"], access=ADMIN)
+def export_pronote(ctx: RequestContext, exam_id: str):
+    """The Pronote import file."""
+    return _csv(*results.pronote_export(exam_id, actor=ctx.caller, origin=ctx.origin))
+
+
+@endpoint(blueprint, "/api/exams/{exam_id}/stats", methods=["GET"], access=STAFF)
+def stats(ctx: RequestContext, exam_id: str):
+    """Statistics per exam and per question."""
+    return results.exam_statistics(exam_id, ctx.caller)
+
+
+@endpoint(blueprint, "/api/students/me/copies", methods=["GET"], access=STUDENT)
+def my_copies(ctx: RequestContext):
+    """The student's released, graded copies."""
+    return {"copies": results.student_results(ctx.caller)}
+
+
+@endpoint(blueprint, "/api/students/me/copies/{copy_id}", methods=["GET"], access=STUDENT)
+def my_copy(ctx: RequestContext, copy_id: str):
+    """One released result of the student."""
+    return results.student_result(ctx.caller, copy_id)
+
+
+@endpoint(blueprint, "/api/students/me/copies/{copy_id}/download", methods=["GET"], access=STUDENT)
+def my_download(ctx: RequestContext, copy_id: str):
+    """A short-lived link to the student's final PDF."""
+    return results.student_download(ctx.caller, copy_id, ctx.origin)
