@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FRONTEND_STAMP := frontend/node_modules/.installed
 export AWS_DEFAULT_REGION ?= eu-west-3
 
-.PHONY: dev test lint unit integration e2e frontend-test check-deploy package clean
+.PHONY: dev test lint unit integration e2e frontend-test check-deploy package openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -54,6 +54,9 @@ package: $(STAMP)
 	$(PY) -m infra.template --stage prod --out infra/build/template.json
 	KORRIGO_ALLOWED_ORIGINS='["https://package.invalid"]' KORRIGO_SECRET_KEY=package-time-placeholder-never-deployed \
 	  $(VENV)/bin/chalice package --stage prod --merge-template infra/build/template.json infra/build/
+
+openapi: $(STAMP)
+	$(VENV)/bin/chalice generate-models --stage dev > docs/openapi.json
 
 check-deploy: $(STAMP)
 	$(PY) -m chalicelib.cli check-deploy --stage prod

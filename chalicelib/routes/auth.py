@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.access import PUBLIC, SIGNED_IN, STAFF_PASSWORD_CHANGE, STUDENT_PASSWORD_CHANGE
 from chalicelib.domain.principal import Principal
+from chalicelib.models.students import Student
 from chalicelib.services import auth
 from chalicelib.web import RequestContext, cleared_session_cookie, empty_response, endpoint, session_cookie
 
@@ -41,6 +42,8 @@ def _me(principal: Principal) -> dict:
         "kind": str(principal.kind),
         "must_change_password": principal.must_change_password,
     }
+    if isinstance(account, Student):
+        user.update(first_name=account.first_name, last_name=account.last_name)
     return {"user": user, "csrf_token": principal.csrf_token}
 
 
