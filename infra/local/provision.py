@@ -40,7 +40,11 @@ def provision_bucket(settings: Settings) -> None:
     bucket = settings.files_bucket
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if bucket not in existing:
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": settings.aws_region})
+        location = {"LocationConstraint": settings.aws_region}
+        if settings.aws_region == "us-east-1":
+            s3.create_bucket(Bucket=bucket)  # us-east-1 takes no location constraint
+        else:
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration=location)
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_public_access_block(
         Bucket=bucket,

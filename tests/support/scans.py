@@ -50,7 +50,7 @@ def make_scan(names: Sequence[tuple[str, str]], pages_per_copy: int = 4, dpi: in
     """A batch scan of ``len(names)`` copies of ``pages_per_copy`` A4 pages; ``names`` are (last, first).
 
     With ``a3=True`` consecutive A4 pages are paired on A3 landscape sheets (left then right, in reading
-    order), so the total number of A4 pages must be even. About 25 ms a page.
+    order), so the total number of A4 pages must be even. About 35 ms a page on this machine.
     """
     if pages_per_copy < 1:
         raise ValueError("pages_per_copy must be at least 1")

@@ -365,6 +365,24 @@ async function rawRequest<T>(method: HttpMethod, path: string, options: RequestO
   return (payload ?? undefined) as T
 }
 
+/** The shared 401 handling of `request` and `requestBlob`. */
+async function handleUnauthorized(method: HttpMethod, pathOnly: string, err: unknown, options: RequestOptions): Promise<void> {
+  if (!(err instanceof ApiError) || err.status !== 401 || AUTH_EXEMPT.has(`${method} ${pathOnly}`)) return
+  let sessionGone = true
+  if (options.verifySessionOn401) {
+    try {
+      await rawRequest<MeResponse>('GET', '/api/me', {})
+      sessionGone = false // still signed in: the 401 was about this request only
+    } catch (meErr) {
+      sessionGone = meErr instanceof ApiError && meErr.status === 401
+    }
+  }
+  if (sessionGone) {
+    setCsrfToken(null)
+    unauthorizedHandler?.({ method, path: pathOnly, error: err })
+  }
+}
+
 /** Performs a request; see the module comment for the behaviour. */
 export async function request<T = unknown>(path: string, options: RequestOptions = {}): Promise<T> {
   const method = options.method ?? 'GET'
@@ -375,21 +393,75 @@ export async function request<T = unknown>(path: string, options: RequestOptions
   try {
     return await rawRequest<T>(method, path, options)
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401 && !AUTH_EXEMPT.has(`${method} ${pathOnly}`)) {
-      let sessionGone = true
-      if (options.verifySessionOn401) {
-        try {
-          await rawRequest<MeResponse>('GET', '/api/me', {})
-          sessionGone = false // still signed in: the 401 was about this request only
-        } catch (meErr) {
-          sessionGone = meErr instanceof ApiError && meErr.status === 401
-        }
-      }
-      if (sessionGone) {
-        setCsrfToken(null)
-        unauthorizedHandler?.({ method, path: pathOnly, error: err })
-      }
+    await handleUnauthorized(method, pathOnly, err, options)
+    throw err
+  }
+}
+
+/** A file answered by the API (an export), before it is saved. */
+export interface DownloadedFile {
+  blob: Blob
+  /** From `Content-Disposition`; null when the server did not name it. */
+  filename: string | null
+  contentType: string
+}
+
+/**
+ * `filename*=UTF-8''…` (RFC 6266 / 5987) first, then `filename="…"`, of a
+ * `Content-Disposition` header. Path separators are dropped.
+ */
+export function filenameFromDisposition(header: string | null): string | null {
+  if (!header) return null
+  let name: string | null = null
+  const extended = /filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i.exec(header)
+  if (extended?.[2]) {
+    try {
+      name = decodeURIComponent(extended[2].trim().replace(/^"|"$/g, ''))
+    } catch {
+      name = null
     }
+  }
+  if (!name) {
+    const plain = /filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]+))/i.exec(header)
+    const raw = plain?.[1] ?? plain?.[2]
+    if (raw) name = raw.replace(/\\(.)/g, '$1').trim()
+  }
+  if (!name) return null
+  const base = name.split(/[\\/]/).pop()?.trim() ?? ''
+  return base === '' || base === '.' || base === '..' ? null : base
+}
+
+/**
+ * GET of a file (CSV export…): the body comes back as a Blob with its file
+ * name, and an error answer (JSON envelope) is thrown as an `ApiError`
+ * exactly as `request` does, 401 handling included.
+ */
+export async function requestBlob(path: string, options: Omit<RequestOptions, 'method' | 'body'> = {}): Promise<DownloadedFile> {
+  const pathOnly = path.split('?')[0] ?? path
+  try {
+    let response: Response
+    try {
+      const headers = new Headers({ Accept: '*/*' })
+      for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value)
+      response = await fetch(buildUrl(path, options.query), {
+        method: 'GET',
+        headers,
+        credentials: 'same-origin',
+        signal: options.signal,
+      })
+    } catch (err) {
+      if (err instanceof DOMException && err.name === 'AbortError') throw err
+      throw new ApiError(0, 'network_error', 'Cannot reach the server. Check your connection and try again.')
+    }
+    if (!response.ok) throw toApiError(response, await readJson(response))
+    const blob = await response.blob()
+    return {
+      blob,
+      filename: filenameFromDisposition(response.headers.get('Content-Disposition')),
+      contentType: response.headers.get('Content-Type') ?? blob.type,
+    }
+  } catch (err) {
+    await handleUnauthorized('GET', pathOnly, err, options)
     throw err
   }
 }

@@ -45,6 +45,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { roles: ['admin'], title: 'Exams' },
       },
       {
+        path: 'admin/audit',
+        name: 'admin-audit',
+        component: () => import('../views/AdminAuditView.vue'),
+        meta: { roles: ['admin'], title: 'Audit trail' },
+      },
+      {
         path: 'admin/exams/:id',
         component: () => import('../views/ExamDetailView.vue'),
         meta: { roles: ['admin'], title: 'Exam' },
@@ -91,6 +97,12 @@ export const routes: RouteRecordRaw[] = [
             component: () => import('../views/exam/ExamDispatch.vue'),
             meta: { title: 'Dispatch & copies' },
           },
+          {
+            path: 'results',
+            name: 'exam-results',
+            component: () => import('../views/exam/ExamResults.vue'),
+            meta: { title: 'Results' },
+          },
         ],
       },
       {
@@ -110,6 +122,12 @@ export const routes: RouteRecordRaw[] = [
         name: 'student',
         component: () => import('../views/StudentDashboardView.vue'),
         meta: { roles: ['student'], title: 'My results' },
+      },
+      {
+        path: 'student/results/:id',
+        name: 'student-result',
+        component: () => import('../views/StudentResultView.vue'),
+        meta: { roles: ['student'], title: 'My result' },
       },
     ],
   },

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pymupdf
 import pytest
@@ -43,7 +46,7 @@ SUMMARY = Summary(
         QuestionLine("Exercice 2 › a)", 0.25, 3, "Leçon à revoir, cœur du chapitre — façon de rédiger"),
         QuestionLine("Exercice 2 › b)", 9.75, 11, "Très bien"),
     ],
-    appreciation="Bon travail, soigné ; œuvre à poursuivre en français aussi.",
+    appreciation="Bon travail, soigné et efficace ; œuvre affirmée, à poursuivre en français aussi.",
 )
 
 
@@ -196,9 +199,28 @@ def test_summary_page_shows_id_total_scores_remarks_and_appreciation_with_accent
         if question.remark:
             assert question.remark in text
     assert "Élodie : il faut justifier le signe" in text  # and "fi" is letters, not the U+FB01 ligature
-    assert "\ufb01" not in all_text(doc)
+    assert not re.search("[\ufb00-\ufb06]", all_text(doc))  # nor "ff", "ffi"... of the appreciation
     assert SUMMARY.appreciation in text
     assert "page 1/1" in text
+
+
+def test_scores_are_written_in_french_rounded_half_up_to_two_decimals(copy_pages: list[FinalPage]) -> None:
+    questions = [QuestionLine("Q1", 0.125, 0.5), QuestionLine("Q2", 2.0, 2.5), QuestionLine("Q3", 1 / 3, 1)]
+    summary = Summary("7F3A-006", "DS", "Maths", 12.345, 20, questions)
+    lines = render_final_text(copy_pages, summary).splitlines()
+    assert "Total : 12,35 / 20" in lines
+    assert lines[lines.index("Q1") + 1] == "0,13 / 0,5"
+    assert lines[lines.index("Q2") + 1] == "2 / 2,5"
+    assert lines[lines.index("Q3") + 1] == "0,33 / 1"
+
+
+def render_final_text(pages: list[FinalPage], summary: Summary) -> str:
+    return all_text(pymupdf.open("pdf", render_final_pdf(pages[:1], summary)), first=1)
+
+
+def test_importing_the_module_does_not_load_mupdf() -> None:
+    code = "import sys, functions.pdf.final; assert 'pymupdf' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[3])
 
 
 def test_pdf_names_only_the_anonymous_id(doc: pymupdf.Document) -> None:

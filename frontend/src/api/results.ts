@@ -1,0 +1,172 @@
+/**
+ * Typed calls for the results: the student portal (own released results and
+ * the short-lived download link of the graded PDF), the admin release switch,
+ * the CSV exports, the statistics and the audit trail.
+ *
+ * Same conventions as `client.ts`: relative `/api/...` URLs, cookie session,
+ * CSRF header on state-changing calls, `ApiError` on failure. The exports come
+ * back as a Blob (see `requestBlob`) so that a 409 can be shown on the page.
+ */
+import { request, requestBlob, type DownloadedFile, type Id } from './client'
+
+// ---------------------------------------------------------------------------
+// Types of the API contract
+// ---------------------------------------------------------------------------
+
+export interface QuestionResult {
+  id: string
+  label: string
+  /** Null when the question has no score (should not happen on a GRADED copy). */
+  score: number | null
+  max_points: number
+  remark: string
+}
+
+/** One released, graded copy of the signed-in student. */
+export interface StudentResult {
+  id: Id
+  exam_id: Id
+  exam_name: string
+  subject: string
+  /** YYYY-MM-DD */
+  date: string
+  anonymous_id: string
+  total: number
+  max_points: number
+  questions: QuestionResult[]
+  appreciation: string
+  released_at: string | null
+}
+
+export interface DownloadLink {
+  /** Pre-signed GET URL of the final PDF (served as an attachment). */
+  url: string
+  /** Seconds the link stays valid (≤ 300). */
+  expires_in: number
+}
+
+export interface ReleaseResponse {
+  released_at: string
+}
+
+/** Descriptive statistics; every number is null when `count` is 0. */
+export interface Summary {
+  count: number
+  mean: number | null
+  median: number | null
+  stdev: number | null
+  min: number | null
+  max: number | null
+}
+
+export interface HistogramBucket {
+  from: number
+  to: number
+  count: number
+}
+
+export interface QuestionStats extends Summary {
+  id: string
+  label: string
+  max_points: number
+}
+
+export interface ExamStats extends Summary {
+  max_points: number
+  histogram: HistogramBucket[]
+  questions: QuestionStats[]
+}
+
+export type AuditOutcome = 'success' | 'failure' | (string & {})
+
+export interface AuditEvent {
+  id: Id
+  /** ISO 8601 */
+  at: string
+  action: string
+  outcome: AuditOutcome
+  actor_id: Id | null
+  actor_role: string | null
+  ip: string | null
+  request_id: string | null
+  target_type: string | null
+  target_id: Id | null
+  exam_id: Id | null
+  copy_id: Id | null
+  metadata: unknown
+}
+
+/** Filters of `GET /api/audit`; `since` / `until` are ISO 8601 instants. Empty values are not sent. */
+export interface AuditFilters {
+  exam_id?: string
+  copy_id?: string
+  actor?: string
+  since?: string
+  until?: string
+}
+
+/** The most events one audit query answers. */
+export const AUDIT_LIMIT = 500
+
+// ---------------------------------------------------------------------------
+// Endpoints
+// ---------------------------------------------------------------------------
+
+const enc = (id: Id): string => encodeURIComponent(String(id))
+const examPath = (id: Id, rest = ''): string => `/api/exams/${enc(id)}${rest}`
+const myCopyPath = (id: Id, rest = ''): string => `/api/students/me/copies/${enc(id)}${rest}`
+
+/** The audit query string: trimmed, empty filters left out. */
+export function auditQuery(filters: AuditFilters): Record<string, string> {
+  const query: Record<string, string> = {}
+  for (const key of ['exam_id', 'copy_id', 'actor', 'since', 'until'] as const) {
+    const value = filters[key]?.trim()
+    if (value) query[key] = value
+  }
+  return query
+}
+
+export const resultsApi = {
+  // --- student --------------------------------------------------------------
+
+  async myResults(): Promise<StudentResult[]> {
+    return (await request<{ copies: StudentResult[] }>('/api/students/me/copies')).copies
+  },
+
+  myResult(copyId: Id): Promise<StudentResult> {
+    return request<StudentResult>(myCopyPath(copyId))
+  },
+
+  /** A fresh, short-lived link: ask for it on each click, never keep it. */
+  myDownloadLink(copyId: Id): Promise<DownloadLink> {
+    return request<DownloadLink>(myCopyPath(copyId, '/download'))
+  },
+
+  // --- admin ----------------------------------------------------------------
+
+  release(examId: Id): Promise<ReleaseResponse> {
+    return request<ReleaseResponse>(examPath(examId, '/release'), { method: 'POST' })
+  },
+
+  async unrelease(examId: Id): Promise<void> {
+    await request<void>(examPath(examId, '/release'), { method: 'DELETE' })
+  },
+
+  /** Results CSV (identities, totals, questions); 409 when no copy is graded. */
+  exportCsv(examId: Id): Promise<DownloadedFile> {
+    return requestBlob(examPath(examId, '/export.csv'))
+  },
+
+  /** The Pronote import file; 409 when no copy is graded. */
+  exportPronote(examId: Id): Promise<DownloadedFile> {
+    return requestBlob(examPath(examId, '/pronote.csv'))
+  },
+
+  stats(examId: Id): Promise<ExamStats> {
+    return request<ExamStats>(examPath(examId, '/stats'))
+  },
+
+  async audit(filters: AuditFilters = {}): Promise<AuditEvent[]> {
+    return (await request<{ events: AuditEvent[] }>('/api/audit', { query: auditQuery(filters) })).events
+  },
+}
