@@ -18,7 +18,7 @@ from chalicelib.models.copies import Copy
 from chalicelib.observability import logger, metrics
 from chalicelib.services import finalize
 from functions.events import created_objects
-from functions.pdf.final import FinalPage, QuestionLine, Summary, render_final_pdf
+from functions.pdf import FinalPage, QuestionLine, Summary, render_final_pdf
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -4,9 +4,22 @@ Importing this package does not import MuPDF: the PDF is only ever parsed in a s
 """
 
 from functions.pdf.errors import ScanRejected
+from functions.pdf.final import FinalPage, QuestionLine, Summary, render_final_pdf
 from functions.pdf.layout import Layout
 from functions.pdf.limits import Limits
 from functions.pdf.results import CopyImages, PageImage, ScanResult
 from functions.pdf.scan import process_scan
 
-__all__ = ["CopyImages", "Layout", "Limits", "PageImage", "ScanRejected", "ScanResult", "process_scan"]
+__all__ = [
+    "CopyImages",
+    "FinalPage",
+    "Layout",
+    "Limits",
+    "PageImage",
+    "QuestionLine",
+    "ScanRejected",
+    "ScanResult",
+    "Summary",
+    "process_scan",
+    "render_final_pdf",
+]
