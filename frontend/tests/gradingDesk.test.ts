@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { resetClientState, setCsrfToken } from '../src/api/client'
-import { apiError, empty, json, mockFetch, type Call, type Responder } from './helpers'
+import { loadMe, resetSessionState } from '../src/stores/session'
+import { apiError, empty, json, mockFetch, staffAdmin, type Call, type Responder } from './helpers'
 import { allByTestId, byTestId, flush, mountAt, press, type Mounted } from './mount'
 import { copyFixture } from './gradingFixtures'
 
@@ -80,6 +81,7 @@ afterEach(() => {
   view = null
   vi.useRealTimers()
   resetClientState()
+  resetSessionState()
   window.sessionStorage.clear()
 })
 
@@ -108,6 +110,51 @@ describe('grading desk: lock', () => {
     // No heartbeat after leaving.
     await vi.advanceTimersByTimeAsync(60_000)
     expect(calls(all, 'POST', '/api/copies/c1/lock/heartbeat')).toHaveLength(2)
+  })
+
+  it('leaving the page writes the pending draft first, then releases the lock', async () => {
+    const order: string[] = []
+    mockFetch(
+      deskRoutes({
+        'PUT /api/copies/c1/draft': (c) => {
+          order.push(`draft ${JSON.stringify((c.body as { payload: { scores: unknown } }).payload.scores)}`)
+          return json(200, { version: 1, updated_at: 'x' })
+        },
+        'DELETE /api/copies/c1/lock': () => {
+          order.push('release')
+          return empty(204)
+        },
+      }),
+    )
+    await openEditable()
+    typeInto(scoreInput('ex2'), '11')
+    await flush()
+    view!.unmount() // before the debounce
+    view = null
+    await until(() => expect(order).toEqual(['draft {"ex2":11}', 'release']))
+  })
+
+  it('pagehide: the pending draft goes out with keepalive (the lock then expires by itself)', async () => {
+    const { calls: all } = mockFetch(deskRoutes())
+    await openEditable()
+    typeInto(scoreInput('q11'), '2')
+    await flush()
+    const keepalive = vi.mocked(fetch)
+    window.dispatchEvent(new Event('pagehide'))
+    await until(() => expect(calls(all, 'PUT', '/api/copies/c1/draft')).toHaveLength(1))
+    const init = keepalive.mock.calls.find(([url, i]) => String(url).endsWith('/draft') && i?.method === 'PUT')![1]!
+    expect(init.keepalive).toBe(true)
+    expect(calls(all, 'DELETE', '/api/copies/c1/lock')).toHaveLength(0)
+  })
+
+  it('pagehide with nothing pending releases the lock with keepalive', async () => {
+    const { calls: all } = mockFetch(deskRoutes())
+    await openEditable()
+    window.dispatchEvent(new Event('pagehide'))
+    await until(() => expect(calls(all, 'DELETE', '/api/copies/c1/lock')).toHaveLength(1))
+    const init = vi.mocked(fetch).mock.calls.find(([, i]) => i?.method === 'DELETE')![1]!
+    expect(init.keepalive).toBe(true)
+    expect(new Headers(init.headers).get('X-Lock-Token')).toBe('lock-1')
   })
 
   it('409: read-only with the holder and the time, every tool disabled', async () => {
@@ -164,6 +211,40 @@ describe('grading desk: lock', () => {
     await vi.advanceTimersByTimeAsync(5_000)
     await flush()
     expect(calls(all, 'PUT', '/api/copies/c1/draft')).toHaveLength(1)
+  })
+})
+
+describe('grading desk: administrators', () => {
+  it('open a copy read-only and take the lock only on request', async () => {
+    const { calls: all } = mockFetch(deskRoutes({ 'GET /api/me': json(200, { user: staffAdmin, csrf_token: 'csrf' }) }))
+    await loadMe()
+    await openDesk()
+    await until(() => expect(q('readonly-banner').dataset.kind).toBe('admin'))
+    expect(calls(all, 'POST', '/api/copies/c1/lock')).toHaveLength(0)
+    expect(q<HTMLButtonElement>('tool-rect').disabled).toBe(true)
+    q('take-lock').click()
+    await until(() => expect(q<HTMLButtonElement>('tool-rect').disabled).toBe(false))
+    expect(calls(all, 'POST', '/api/copies/c1/lock')).toHaveLength(1)
+    expect(has('readonly-banner')).toBe(false)
+  })
+
+  it('see who holds a locked copy, and may break the lock', async () => {
+    const locked = copyFixture({
+      status: 'LOCKED',
+      lock: { holder_id: 't1', holder_name: 'teacher1', expires_at: '2025-06-12T10:07:00Z', mine: false },
+    })
+    const { calls: all } = mockFetch(deskRoutes({ 'GET /api/me': json(200, { user: staffAdmin, csrf_token: 'csrf' }) }, locked))
+    await loadMe()
+    await openDesk()
+    await until(() => expect(q('lock-holder').textContent).toBe('teacher1'))
+    expect(q('readonly-banner').textContent).toContain('Being graded by teacher1')
+    expect(calls(all, 'POST', '/api/copies/c1/lock')).toHaveLength(0)
+    q('lock-break').click()
+    await until(() => expect(q<HTMLButtonElement>('tool-rect').disabled).toBe(false))
+    const del = calls(all, 'DELETE', '/api/copies/c1/lock')
+    expect(del).toHaveLength(1)
+    expect(del[0]!.headers.get('X-Lock-Token')).toBeNull()
+    expect(calls(all, 'POST', '/api/copies/c1/lock')).toHaveLength(1)
   })
 })
 
@@ -288,7 +369,7 @@ describe('grading desk: scores and autosave', () => {
     expect(remarkInput('ex2').value).toBe('Good')
     expect(q<HTMLTextAreaElement>('appreciation-input').value).toBe('Nice')
     expect(q('score-total').textContent).toBe('13 / 20')
-    expect(q('draft-restored').textContent).toContain('restored')
+    expect(q('draft-restored').textContent).toContain('Restored from the autosaved draft')
   })
 
   it('keeps the saved scores when the draft is older', async () => {

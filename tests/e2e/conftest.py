@@ -99,3 +99,114 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+class ApiClient:
+    """A signed-in HTTP client of the running platform (for setting the scene quickly)."""
+
+    def __init__(self, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+        import requests
+
+        self.base_url, self.http = base_url, requests.Session()
+        response = self.http.post(
+            f"{base_url}/api/login", json={"username": username, "password": password}, timeout=30
+        )
+        response.raise_for_status()
+        self.http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        self.user = response.json()["user"]
+
+    def call(self, method: str, path: str, expected: int = 200, **kwargs):
+        response = self.http.request(method, f"{self.base_url}{path}", timeout=60, **kwargs)
+        assert response.status_code == expected, (method, path, response.status_code, response.text)
+        return (
+            response.json()
+            if response.content and "json" in response.headers.get("Content-Type", "")
+            else response
+        )
+
+    def upload(self, exam_id: str, data: bytes) -> str:
+        import requests
+
+        post = self.call(
+            "POST", f"/api/exams/{exam_id}/uploads", 201, json={"filename": "scan.pdf", "size": len(data)}
+        )
+        response = requests.post(
+            post["url"],
+            data=post["fields"],
+            files={"file": ("scan.pdf", data, "application/pdf")},
+            timeout=60,
+        )
+        assert response.status_code in (200, 201, 204), response.text
+        return post["upload_id"]
+
+    def wait_for(self, check, timeout: float = 120):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            time.sleep(0.5)
+        raise AssertionError("the platform did not get there in time")
+
+
+def dispatched_exam(
+    base_url: str, names: list[tuple[str, str]], teacher: str = "teacher1", pages_per_copy: int = 2
+) -> tuple[ApiClient, dict, list[dict]]:
+    """Through the API: an exam with a scheme and roster, a processed scan, identified and dispatched."""
+    from tests.support.scans import make_scan
+
+    admin = ApiClient(base_url, "admin")
+    exam = admin.call(
+        "POST",
+        "/api/exams",
+        201,
+        json={
+            "name": f"Devoir {time.time_ns()}",
+            "subject": "Mathématiques",
+            "date": "2026-11-25",
+            "upload_mode": "BATCH",
+            "pages_per_copy": pages_per_copy,
+        },
+    )
+    admin.call(
+        "PUT",
+        f"/api/exams/{exam['id']}/marking-scheme",
+        json={
+            "nodes": [
+                {
+                    "label": "Exercice 1",
+                    "children": [{"label": "a)", "points": 4}, {"label": "b)", "points": 6}],
+                },
+                {"label": "Exercice 2", "points": 10},
+            ]
+        },
+    )
+    rows = "".join(
+        f"{last} {first};01/02/2011;{first.lower()}.{last.lower()}@college.example.org;3B;G1\n"
+        for last, first in names
+    )
+    admin.call(
+        "POST",
+        f"/api/exams/{exam['id']}/roster",
+        data=("Élèves;Né(e) le;Adresse E-mail;Classe;Groupe\n" + rows).encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    upload_id = admin.upload(exam["id"], make_scan(names, pages_per_copy=pages_per_copy, seed=11))
+    admin.wait_for(
+        lambda: admin.call("GET", f"/api/exams/{exam['id']}/uploads/{upload_id}")["status"] == "DONE"
+    )
+    students = {
+        (s["last_name"], s["first_name"]): s["id"]
+        for s in admin.call("GET", f"/api/exams/{exam['id']}/students")["students"]
+    }
+    queue = admin.call("GET", f"/api/exams/{exam['id']}/identification")["copies"]
+    by_anonymous = sorted(queue, key=lambda entry: entry["anonymous_id"])
+    for entry, name in zip(by_anonymous, names, strict=True):
+        admin.call("POST", f"/api/copies/{entry['id']}/identify", json={"student_id": students[name]})
+    teacher_id = next(
+        u["id"] for u in admin.call("GET", "/api/users?role=teacher")["users"] if u["username"] == teacher
+    )
+    admin.call("PUT", f"/api/exams/{exam['id']}/teachers", json={"teacher_ids": [teacher_id]})
+    admin.call("POST", f"/api/exams/{exam['id']}/dispatch", json={})
+    copies = admin.call("GET", f"/api/exams/{exam['id']}/copies")["copies"]
+    return admin, admin.call("GET", f"/api/exams/{exam['id']}"), copies
