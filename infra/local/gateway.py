@@ -11,7 +11,7 @@ import http.client
 import mimetypes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 HOP_BY_HOP = {
     "connection",
@@ -30,6 +30,26 @@ HOP_BY_HOP = {
 
 
 STORAGE_PREFIX = "/storage"
+# The query parameters of a pre-signed GET that S3 turns into response headers. moto's server ignores
+# them, so the gateway applies them, as S3 (and LocalStack) would: the graded PDF is sent as an attachment.
+S3_RESPONSE_OVERRIDES = {
+    "response-content-type": "Content-Type",
+    "response-content-language": "Content-Language",
+    "response-expires": "Expires",
+    "response-cache-control": "Cache-Control",
+    "response-content-disposition": "Content-Disposition",
+    "response-content-encoding": "Content-Encoding",
+}
+
+
+def s3_response_overrides(path: str) -> dict[str, str]:
+    """The response headers a pre-signed S3 GET asks for in its query string."""
+    query = urlsplit(path).query
+    return {
+        S3_RESPONSE_OVERRIDES[name]: value
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if name in S3_RESPONSE_OVERRIDES
+    }
 
 
 def make_handler(
@@ -46,7 +66,7 @@ def make_handler(
         def log_message(self, format: str, *args: object) -> None:
             return  # the API logs requests itself, in JSON
 
-        def _proxy(self, host: str, port: int, path: str) -> None:
+        def _proxy(self, host: str, port: int, path: str, overrides: dict[str, str] | None = None) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -65,10 +85,14 @@ def make_handler(
                 return
             finally:
                 upstream.close()
+            replaced = overrides if overrides and response.status in (200, 206) else {}
+            replaced_names = {name.lower() for name in replaced}
             self.send_response(response.status)
             for key, value in response.getheaders():
-                if key.lower() not in HOP_BY_HOP:
+                if key.lower() not in HOP_BY_HOP and key.lower() not in replaced_names:
                     self.send_header(key, value)
+            for key, value in replaced.items():
+                self.send_header(key, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -99,9 +123,9 @@ def make_handler(
             if self.path == "/api" or self.path.startswith("/api/"):
                 self._proxy("127.0.0.1", api_port, self.path)
             elif storage and self.path.startswith(STORAGE_PREFIX + "/"):
-                self._proxy(
-                    storage.hostname or "127.0.0.1", storage.port or 80, self.path[len(STORAGE_PREFIX) :]
-                )
+                upstream_path = self.path[len(STORAGE_PREFIX) :]
+                overrides = s3_response_overrides(upstream_path) if self.command in ("GET", "HEAD") else None
+                self._proxy(storage.hostname or "127.0.0.1", storage.port or 80, upstream_path, overrides)
             elif self.command in ("GET", "HEAD"):
                 self._static()
             else:

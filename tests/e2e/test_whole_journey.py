@@ -1,0 +1,143 @@
+"""The whole journey of SPEC.md in the browser, on the demo stack: the admin sets up and dispatches an
+exam, the teacher grades it, the admin releases it, and the student signs in, changes the initial
+password, reads the scores and downloads the graded copy."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.test_sign_in import sign_in
+from tests.support.scans import make_scan
+
+EXAM = "Histoire — interrogation 4"
+ROSTER = (
+    "Élèves;Né(e) le;Adresse E-mail;Classe;Groupe\n"
+    "LEFÈVRE Zoé;12/03/2011;zoe.lefevre@college.example.org;3B;G1\n"
+)
+NEW_PASSWORD = "Lavender-Comet-Harbor-58"
+
+
+def open_exam(page: Page) -> None:
+    page.get_by_test_id("exams-nav").click()
+    page.locator(f'[data-testid="exam-row"][data-exam-name="{EXAM}"]').click()
+    expect(page.get_by_test_id("exam-title")).to_contain_text(EXAM)
+
+
+def admin_sets_up_and_dispatches(page: Page, base_url: str, tmp_path: Path) -> str:
+    """Returns the student's initial password, from the one-time credentials sheet."""
+    sign_in(page, base_url, "admin", DEMO_PASSWORD)
+    expect(page.get_by_test_id("dashboard-title")).to_be_visible()
+    page.get_by_test_id("exams-nav").click()
+    page.get_by_test_id("new-exam-name").fill(EXAM)
+    page.get_by_test_id("new-exam-subject").fill("Histoire")
+    page.get_by_test_id("new-exam-date").fill("2026-11-26")
+    page.get_by_test_id("new-exam-mode").select_option("BATCH")
+    page.get_by_test_id("new-exam-pages").fill("2")
+    page.get_by_test_id("new-exam-submit").click()
+    open_exam(page)
+
+    page.get_by_test_id("tab-scheme").click()
+    page.get_by_test_id("scheme-add-root").click()
+    node = page.locator('[data-testid="scheme-node"][data-path="1"]')
+    node.get_by_test_id("scheme-node-label").first.fill("Question unique")
+    node.get_by_test_id("scheme-node-points").first.fill("20")
+    page.get_by_test_id("scheme-save").click()
+    expect(page.get_by_test_id("scheme-status")).to_be_visible()
+
+    page.get_by_test_id("tab-teachers").click()
+    page.locator('[data-testid="teacher-checkbox"][data-username="teacher1"]').check()
+    page.get_by_test_id("teachers-save").click()
+    expect(page.get_by_test_id("teachers-status")).to_be_visible()
+
+    page.get_by_test_id("tab-roster").click()
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    page.get_by_test_id("roster-file").set_input_files(str(roster))
+    page.get_by_test_id("roster-import").click()
+    expect(page.get_by_test_id("roster-created")).to_have_text("1")
+    with page.expect_download() as download:
+        page.get_by_test_id("roster-credentials").click()
+    sheet = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    password = next(iter(csv.DictReader(io.StringIO(sheet))))["initial_password"]
+
+    page.get_by_test_id("tab-uploads").click()
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(make_scan([("LEFÈVRE", "Zoé")], pages_per_copy=2, seed=21))
+    page.get_by_test_id("upload-file").set_input_files(str(scan))
+    page.get_by_test_id("upload-submit").click()
+    expect(page.locator('[data-testid="upload-row"][data-status="DONE"]')).to_have_count(1, timeout=90_000)
+
+    page.get_by_test_id("tab-identification").click()
+    page.get_by_test_id("ident-search").fill("lefevre zoe")
+    page.get_by_test_id("ident-search").press("Enter")
+    expect(page.get_by_test_id("ident-done")).to_be_visible(timeout=15_000)
+
+    page.get_by_test_id("tab-dispatch").click()
+    page.get_by_test_id("dispatch-submit").click()
+    expect(page.get_by_test_id("dispatch-assigned")).to_have_text("1")
+    return password
+
+
+def teacher_grades(page: Page, base_url: str) -> None:
+    sign_in(page, base_url, "teacher1", DEMO_PASSWORD)
+    expect(page.get_by_test_id("dashboard-title")).to_have_text("Teacher dashboard")
+    page.get_by_test_id("teacher-copy-row").filter(has_text=EXAM).first.get_by_test_id("grade-link").click()
+    expect(page.get_by_test_id("page-image")).to_be_visible()
+    page.get_by_test_id("tool-tick").click()
+    canvas = page.get_by_test_id("annotation-canvas")
+    box = canvas.bounding_box()
+    canvas.click(position={"x": box["width"] * 0.7, "y": min(box["height"] * 0.3, 200)})
+    page.get_by_test_id("score-input").first.fill("15.5")
+    page.get_by_test_id("appreciation-input").fill("Très bien.\nContinuez ainsi.")
+    page.get_by_test_id("finalize-button").click()
+    page.get_by_test_id("finalize-confirm").get_by_role("button", name=re.compile("final", re.I)).click()
+    expect(page.get_by_test_id("copy-status")).to_have_text("GRADED", timeout=60_000)
+
+
+def admin_releases(page: Page) -> None:
+    """The admin's page is still signed in from the set-up."""
+    open_exam(page)
+    page.get_by_test_id("tab-results").click()
+    page.get_by_test_id("release-toggle").click()
+    page.get_by_test_id("release-confirm").click()
+    expect(page.get_by_test_id("release-toggle")).to_have_attribute("data-released", "true")
+
+
+def test_the_whole_journey(browser: Browser, platform_url: str, tmp_path: Path):
+    def fresh_page() -> Page:
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        return page
+
+    admin = fresh_page()
+    password = admin_sets_up_and_dispatches(admin, platform_url, tmp_path)
+    teacher_grades(fresh_page(), platform_url)
+    admin_releases(admin)
+
+    student = fresh_page()
+    student.goto(f"{platform_url}/student/login")
+    student.get_by_test_id("student-login-email").fill("zoe.lefevre@college.example.org")
+    student.get_by_test_id("student-login-password").fill(password)
+    student.get_by_test_id("student-login-submit").click()
+    student.get_by_test_id("cp-current").fill(password)
+    student.get_by_test_id("cp-new").fill(NEW_PASSWORD)
+    student.get_by_test_id("cp-confirm").fill(NEW_PASSWORD)
+    student.get_by_test_id("cp-submit").click()
+    expect(student.get_by_test_id("dashboard-title")).to_have_text("My results")
+    row = student.get_by_test_id("result-row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(re.compile(r"15[.,]5"))
+    row.get_by_role("link").first.click()
+    expect(student.get_by_test_id("result-total")).to_contain_text(re.compile(r"15[.,]5"))
+    expect(student.get_by_test_id("result-question")).to_contain_text("Question unique")
+    with student.expect_download() as download:
+        student.get_by_test_id("download-pdf").click()
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF-") and download.value.suggested_filename.endswith(".pdf")
