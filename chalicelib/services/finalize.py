@@ -12,7 +12,7 @@ from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib import storage
+from chalicelib import aws, storage
 from chalicelib.domain.marking_scheme import leaves
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.scoring import missing_leaves
@@ -105,7 +105,7 @@ def finalize(copy: Copy, caller: Principal, token: str | None, origin: Origin) -
     attempt = int(copy.grading_attempts or 0) + 1
     now = utcnow()
     try:
-        with locks.transaction() as write:
+        with aws.transact_write() as write:
             write.update(
                 copy,
                 actions=[

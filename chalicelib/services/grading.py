@@ -9,7 +9,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import storage
+from chalicelib import aws, storage
 from chalicelib.domain.annotations import AnnotationError, check_delta, check_text, normalise_geometry
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.scoring import ScoreError, total, validate_scores
@@ -29,7 +29,7 @@ def _guarded(
     """Run ``write`` in a transaction that also checks the caller's live lock and the LOCKED status."""
     locks.require_live_lock(copy_id, caller, token)
     try:
-        with locks.transaction() as transaction:
+        with aws.transact_write() as transaction:
             for model, key, condition in locks.write_conditions(copy_id, caller, token or ""):
                 transaction.condition_check(model, key, condition=condition)
             write(transaction)

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
+from chalicelib import aws
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.errors import Conflict, Forbidden
 from chalicelib.models.base import condition_failed, utcnow
@@ -22,7 +21,6 @@ from chalicelib.models.copies import Copy
 from chalicelib.models.grading import Lock
 from chalicelib.observability import metrics
 from chalicelib.services import audit
-from chalicelib.settings import get_settings
 
 LOCK_SECONDS = 600
 LOCKABLE = ("READY", "LOCKED")
@@ -35,11 +33,6 @@ class Grant:
     token: str
     expires_at: datetime
     created: bool
-
-
-def transaction() -> TransactWrite:
-    """A DynamoDB transaction on the configured region."""
-    return TransactWrite(connection=Connection(region=get_settings().aws_region))
 
 
 def current_lock(copy_id: str) -> Lock | None:
@@ -83,7 +76,7 @@ def acquire(copy: Copy, caller: Principal, origin: Origin) -> Grant:
         ttl=expires + timedelta(hours=1),
     )
     try:
-        with transaction() as write:
+        with aws.transact_write() as write:
             write.save(lock, condition=Lock.copy_id.does_not_exist() | (Lock.expires_at <= now))
             write.update(
                 copy,
@@ -150,7 +143,7 @@ def release(copy: Copy, caller: Principal, token: str | None, origin: Origin) ->
     if not breaking:
         require_live_lock(copy.id, caller, token)
     try:
-        with transaction() as write:
+        with aws.transact_write() as write:
             if breaking:
                 write.delete(Lock(copy.id))
             else:

@@ -6,10 +6,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
-from pynamodb.transactions import TransactWrite
 
+from chalicelib import aws
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.roster import LineError, RosterFileError, RosterRow, identity_key, parse_roster
 from chalicelib.errors import BadRequest
@@ -53,10 +52,6 @@ def _existing(row: RosterRow) -> Student | None:
     return next(iter(Student.identity_index.query(key, limit=1)), None)
 
 
-def _connection() -> Connection:
-    return Connection(region=get_settings().aws_region)
-
-
 def _create(row: RosterRow, exam_id: str) -> tuple[Student, str]:
     password = passwords.generate_password()
     student = Student(
@@ -72,7 +67,7 @@ def _create(row: RosterRow, exam_id: str) -> tuple[Student, str]:
         password_hash=passwords.hash_password(password),
         must_change_password=True,
     )
-    with TransactWrite(connection=_connection()) as transaction:
+    with aws.transact_write() as transaction:
         transaction.save(student, condition=Student.id.does_not_exist())
         if row.email:
             transaction.save(
@@ -99,7 +94,7 @@ def _update(student: Student, row: RosterRow, exam_id: str) -> None:
     ):
         if value is not None:
             actions.append(attribute.set(value))
-    with TransactWrite(connection=_connection()) as transaction:
+    with aws.transact_write() as transaction:
         transaction.update(student, actions=actions, condition=Student.version == student.version)
         transaction.save(Enrolment(exam_id, student.id))
 

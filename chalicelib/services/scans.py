@@ -10,16 +10,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
+from chalicelib import aws
 from chalicelib.domain.anonymous_ids import anonymous_id
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy, Page
 from chalicelib.models.exams import Exam, Upload
 from chalicelib.services import audit
-from chalicelib.settings import get_settings
 
 COPY_NAMESPACE = uuid.UUID("8d4b8f5e-2f3c-4c55-9d0e-6f1f3b1e9a42")
 
@@ -87,7 +85,7 @@ def register_copy(
         page_count=len(pages),
     )
     try:
-        with TransactWrite(connection=Connection(region=get_settings().aws_region)) as transaction:
+        with aws.transact_write() as transaction:
             transaction.save(copy, condition=Copy.id.does_not_exist())
             for index, page in enumerate(pages):
                 transaction.save(

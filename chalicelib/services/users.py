@@ -5,17 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
-from pynamodb.transactions import TransactWrite
 
+from chalicelib import aws
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.roles import STAFF_ROLES, Role
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.users import UniqueValue, User
 from chalicelib.services import audit, passwords, sessions
-from chalicelib.settings import get_settings
 
 
 def serialise(user: User) -> dict[str, Any]:
@@ -63,7 +61,7 @@ def create_user(
         must_change_password=must_change_password,
     )
     try:
-        with TransactWrite(connection=Connection(region=get_settings().aws_region)) as transaction:
+        with aws.transact_write() as transaction:
             transaction.save(user, condition=User.id.does_not_exist())
             for claim in (f"username#{username}", f"email#{email}"):
                 transaction.save(
