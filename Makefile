@@ -10,7 +10,7 @@ export AWS_DEFAULT_REGION ?= eu-west-3
 
 $(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade "pip<26.3"  # chalice 1.34 requires pip<26.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt -r functions/requirements.txt
 	touch $@
 

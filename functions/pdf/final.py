@@ -507,8 +507,7 @@ def _fits(body: str, rect: pymupdf.Rect) -> bool:
     import pymupdf
 
     story = pymupdf.Story(body, user_css=_HTML_FIX + _SUMMARY_CSS)
-    more, _ = story.place(pymupdf.Rect(0, 0, rect.width, rect.height),
-                          flags=pymupdf.mupdf.FZ_PLACE_STORY_FLAG_NO_OVERFLOW)
+    more, _ = story.place(pymupdf.Rect(0, 0, rect.width, rect.height))
     return not more
 
 
