@@ -37,7 +37,6 @@ ALL_MODELS: tuple[type[Model], ...] = (
 )
 
 
-
 def connect_all() -> None:
     """Build every model's DynamoDB client (and the transactions' one) now, from one botocore session.
 
