@@ -2,13 +2,13 @@
 
 from chalice import Chalice
 
+from chalicelib import aws
 from chalicelib.middleware import http_middleware
-from chalicelib.models import connect_all
 from chalicelib.routes import audit, auth, copies, exams, grading, health, results, users
 from chalicelib.settings import get_settings
 
 settings = get_settings()  # refuses to start on an unsafe production configuration
-connect_all()  # every DynamoDB client built once, before the first request
+aws.connect()  # every AWS client built once, before the first request
 
 app = Chalice(app_name="korrigo")
 app.api.binary_types.append("application/pdf")

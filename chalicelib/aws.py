@@ -1,4 +1,9 @@
-"""Lazily created boto3 clients; ``AWS_ENDPOINT_URL`` is the one switch between the emulator and AWS."""
+"""AWS clients, built once per process; ``AWS_ENDPOINT_URL`` is the one switch between the emulator and AWS.
+
+Every client comes from one botocore session: a client built from a fresh session parses botocore's
+service and endpoint models (~100 ms of CPU, measured), from a shared one ~3 ms. PynamoDB would give each
+model's connection a session of its own; ``connect`` seeds them with the shared one.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from functools import cache
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from pynamodb.connection import Connection
 from pynamodb.transactions import TransactWrite
@@ -16,18 +22,24 @@ _CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, signature_vers
 
 
 @cache
+def _botocore_session() -> botocore.session.Session:
+    return botocore.session.get_session()
+
+
+@cache
+def _boto3_session() -> boto3.session.Session:
+    return boto3.session.Session(botocore_session=_botocore_session())
+
+
+@cache
 def client(service: str) -> Any:
     """A cached boto3 client for ``service`` in the configured region (endpoint from the environment)."""
-    return boto3.session.Session().client(service, region_name=get_settings().aws_region, config=_CONFIG)
+    return _boto3_session().client(service, region_name=get_settings().aws_region, config=_CONFIG)
 
 
 @cache
 def dynamodb_connection() -> Connection:
-    """The process's PynamoDB connection for transactions: its botocore client is built once.
-
-    Building a botocore client parses the endpoint and service models (~100 ms of CPU); a connection
-    per transaction made every guarded write pay for it.
-    """
+    """The process's PynamoDB connection for transactions (one botocore client, not one per write)."""
     return Connection(region=get_settings().aws_region)
 
 
@@ -36,7 +48,24 @@ def transact_write() -> TransactWrite:
     return TransactWrite(connection=dynamodb_connection())
 
 
+def connect() -> None:
+    """Build every client the API uses now: S3, DynamoDB, each model's and the transactions' connection.
+
+    Called once when the API is imported (the Lambda init phase; before ``chalice local`` serves its
+    threads), so no request pays for a client and concurrent first requests do not each build one.
+    18 models: 1.9 s of CPU from fresh sessions, 0.12 s from the shared one (measured).
+    """
+    from chalicelib.models import ALL_MODELS  # the models import this module's settings only
+
+    for service in ("s3", "dynamodb"):
+        client(service)
+    connections = [model._get_connection().connection for model in ALL_MODELS]
+    for connection in [*connections, dynamodb_connection()]:
+        connection._local.session = _botocore_session()  # PynamoDB's per-thread session slot, this thread's
+        connection.client  # noqa: B018 - builds and caches the client on the connection
+
+
 def reset_clients() -> None:
     """Drop cached clients (tests switch endpoints between cases)."""
-    client.cache_clear()
-    dynamodb_connection.cache_clear()
+    for cached in (client, dynamodb_connection, _boto3_session, _botocore_session):
+        cached.cache_clear()

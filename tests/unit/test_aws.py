@@ -1,4 +1,4 @@
-"""Every DynamoDB client is built once, at start: requests, from any thread, only use them."""
+"""Every AWS client is built once, at start: requests, from any thread, only use them."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import botocore.session
 import pytest
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import aws
-from chalicelib.models import ALL_MODELS, UniqueValue, User, connect_all
+from chalicelib import aws, storage
+from chalicelib.models import ALL_MODELS, UniqueValue, User
 
 
-def test_after_connect_all_reads_and_transactions_from_many_threads_build_no_client(
+def test_after_connect_reads_transactions_and_signed_urls_from_many_threads_build_no_client(
     mocked_aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    connect_all()
+    aws.connect()
     built: list[Any] = []
     create_client = botocore.session.Session.create_client
 
@@ -33,6 +33,7 @@ def test_after_connect_all_reads_and_transactions_from_many_threads_build_no_cli
                 User.get(f"nobody-{number}")
             with aws.transact_write() as write:
                 write.save(UniqueValue(f"claim#{number}", owner_id="someone"))
+            assert storage.presigned_get(f"copies/{number}.pdf").startswith("http")
         except BaseException as error:  # noqa: BLE001 - reported by the main thread
             errors.append(error)
 
@@ -47,8 +48,8 @@ def test_after_connect_all_reads_and_transactions_from_many_threads_build_no_cli
     assert {value.value for value in UniqueValue.scan()} == {f"claim#{number}" for number in range(8)}
 
 
-def test_connect_all_gives_every_model_a_client(mocked_aws: None) -> None:
-    connect_all()
+def test_connect_gives_every_model_a_client(mocked_aws: None) -> None:
+    aws.connect()
 
     assert all(model._get_connection().connection._client is not None for model in ALL_MODELS)
     assert aws.dynamodb_connection()._client is not None
