@@ -79,13 +79,28 @@ def _write_spec(copy: Copy, attempt: int) -> None:
     storage.put_bytes(spec_key(copy.exam_id, copy.id, attempt), json.dumps(spec).encode(), "application/json")
 
 
-def finalize(copy: Copy, caller: Principal, token: str | None, origin: Origin) -> tuple[int, dict[str, str]]:
-    """Check completeness, move LOCKED → GRADING_IN_PROGRESS and queue the render; repeat-safe."""
+def _finalised_answer(copy: Copy) -> tuple[int, dict[str, str]] | None:
+    """The answer to a repeated finalise: 200 once GRADED, 202 while the render runs, else None."""
     if copy.status == "GRADED":
         return 200, {"status": "GRADED"}
     if copy.status == "GRADING_IN_PROGRESS":
         return 202, IN_PROGRESS
-    locks.require_live_lock(copy.id, caller, token)
+    return None
+
+
+def finalize(copy: Copy, caller: Principal, token: str | None, origin: Origin) -> tuple[int, dict[str, str]]:
+    """Check completeness, move LOCKED → GRADING_IN_PROGRESS and queue the render; repeat-safe."""
+    settled = _finalised_answer(copy)
+    if settled:
+        return settled
+    try:
+        locks.require_live_lock(copy.id, caller, token)
+    except Conflict:  # a concurrent finalise may have just consumed the lock: answer as it did
+        copy.refresh(consistent_read=True)
+        settled = _finalised_answer(copy)
+        if settled:
+            return settled
+        raise
     exam = Exam.get(copy.exam_id)
     sheet = score_sheet(copy.id)
     missing = missing_leaves(dict(sheet.scores or {}), exam.marking_scheme)
@@ -127,8 +142,9 @@ def finalize(copy: Copy, caller: Principal, token: str | None, origin: Origin) -
         if not condition_failed(error):
             raise
         copy.refresh(consistent_read=True)
-        if copy.status in ("GRADING_IN_PROGRESS", "GRADED"):
-            return (200, {"status": "GRADED"}) if copy.status == "GRADED" else (202, IN_PROGRESS)
+        settled = _finalised_answer(copy)
+        if settled:
+            return settled
         raise Conflict("You do not hold a live lock on this copy.") from error
     audit.record(
         "copy.finalize",

@@ -352,6 +352,27 @@ def test_two_concurrent_finalise_calls_render_once_into_one_final_pdf(api, teach
     assert status == 200 and 0 < link["expires_in"] <= 300
 
 
+def test_a_finalise_that_read_the_copy_before_another_finalise_committed_still_answers_202(
+    api, teacher, teacher_id, render_pump, monkeypatch
+):
+    """The losing request of a finalise race finds the lock already consumed: same answer, no render."""
+    from chalicelib.models.copies import Copy
+    from chalicelib.routes import grading as grading_routes
+
+    copy_id, _ = graded_copy_setup(teacher_id)
+    token = grade(api, teacher, copy_id)
+    read_before = Copy.get(copy_id, consistent_read=True)
+    assert request(api, teacher, "POST", f"/api/copies/{copy_id}/finalize", {}, token)[0] == 202
+
+    monkeypatch.setattr(grading_routes, "_copy", lambda ctx, requested_id: read_before)  # still LOCKED
+    late = request(api, teacher, "POST", f"/api/copies/{copy_id}/finalize", {}, token)
+    monkeypatch.undo()
+
+    assert late == (202, {"status": "GRADING_IN_PROGRESS"})
+    assert render_pump.until(api, teacher, copy_id, {"GRADED", "GRADING_FAILED"})["status"] == "GRADED"
+    assert int(Copy.get(copy_id).grading_attempts) == 1
+
+
 def test_every_write_on_a_graded_copy_is_refused(api, teacher, teacher_id, render_pump):
     copy_id, _ = graded_copy_setup(teacher_id)
     token = grade(api, teacher, copy_id)
