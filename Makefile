@@ -32,7 +32,7 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
 
-integration: $(STAMP)
+integration: $(STAMP) frontend/dist/index.html  # the platform tests serve the built SPA
 	$(PY) -m pytest tests/integration -q
 
 frontend-test: $(FRONTEND_STAMP)
