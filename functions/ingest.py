@@ -22,6 +22,7 @@ from functions.events import created_objects
 from functions.pdf import Layout, Limits, ScanRejected, ScanResult, process_scan
 
 processor = BatchProcessor(event_type=EventType.SQS)
+aws.connect()  # S3 and every DynamoDB client built in the init phase, not by the first record
 MAX_RECEIVES = next(route.max_receive_count for route in EVENT_ROUTES if route.function == "ingest")
 
 

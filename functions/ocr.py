@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib import storage
+from chalicelib import aws, storage
 from chalicelib.domain.matching import auto_match, rank_candidates
 from chalicelib.observability import logger, metrics
 from chalicelib.services import ocr_results
@@ -19,6 +19,7 @@ from functions.events import created_objects
 from functions.ocr_engines import engine_for
 
 processor = BatchProcessor(event_type=EventType.SQS)
+aws.connect()  # S3 and every DynamoDB client built in the init phase, not by the first record
 
 
 def process_header(key: str) -> None:

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import storage
+from chalicelib import aws, storage
 from chalicelib.models.copies import Copy
 from chalicelib.observability import logger, metrics
 from chalicelib.services import finalize
@@ -21,6 +21,7 @@ from functions.events import created_objects
 from functions.pdf import FinalPage, QuestionLine, Summary, render_final_pdf
 
 processor = BatchProcessor(event_type=EventType.SQS)
+aws.connect()  # S3 and every DynamoDB client built in the init phase, not by the first record
 
 
 def build_document(spec: dict[str, Any]) -> bytes:
