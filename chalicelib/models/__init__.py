@@ -34,5 +34,4 @@ ALL_MODELS: tuple[type[Model], ...] = (
     OcrResult,
 )
 
-
 __all__ = [model.__name__ for model in ALL_MODELS] + ["ALL_MODELS"]
