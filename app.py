@@ -4,7 +4,7 @@ from chalice import Chalice
 
 from chalicelib import aws
 from chalicelib.middleware import http_middleware
-from chalicelib.routes import audit, auth, copies, exams, grading, health, results, users
+from chalicelib.routes import audit, auth, copies, exams, grading, health, results, roster, students, users
 from chalicelib.settings import get_settings
 
 settings = get_settings()  # refuses to start on an unsafe production configuration
@@ -22,5 +22,7 @@ for blueprint in (
     copies.blueprint,
     grading.blueprint,
     results.blueprint,
+    students.blueprint,
+    roster.blueprint,
 ):
     app.register_blueprint(blueprint)

@@ -31,8 +31,10 @@ class Settings(BaseSettings):
     trust_forwarded_for: bool = False
 
     session_lifetime_seconds: int = 4 * 3600
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per account, then it waits (Retry-After grows with repeated failures)
     login_window_seconds: int = 15 * 60
+    login_max_failures_per_ip: int = 200  # per source address: a whole school behind one NAT address
+    initial_password_days: int = 30  # an initial password never changed expires after this
     password_change_max: int = 10
     password_change_window_seconds: int = 3600
     max_json_body_bytes: int = 256 * 1024

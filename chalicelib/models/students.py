@@ -43,8 +43,11 @@ class Student(Model):
     class_name = UnicodeAttribute(null=True)
     group = UnicodeAttribute(null=True)
     student_number = UnicodeAttribute(null=True)
+    login_id = UnicodeAttribute(null=True)  # generated sign-in id for a student without an e-mail
     password_hash = UnicodeAttribute(null=True)
     must_change_password = BooleanAttribute(default=True)
+    initial_password_expires_at = UTCDateTimeAttribute(null=True)  # unchanged initial password expiry
+    sessions_valid_after = UTCDateTimeAttribute(null=True)  # sessions opened before this are revoked
     active = BooleanAttribute(default=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

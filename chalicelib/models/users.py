@@ -48,6 +48,7 @@ class User(Model):
     password_hash = UnicodeAttribute()
     active = BooleanAttribute(default=True)
     must_change_password = BooleanAttribute(default=False)
+    sessions_valid_after = UTCDateTimeAttribute(null=True)  # sessions opened before this are revoked
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
     version = NumberAttribute(default=1)
