@@ -69,9 +69,12 @@ def presigned_upload(key: str, size: int, content_type: str = "application/pdf")
 
 
 def presigned_get(key: str, *, seconds: int | None = None, download_name: str | None = None) -> str:
-    """A short-lived GET URL; ``download_name`` makes the browser save it as an attachment."""
+    """A short-lived GET URL; ``download_name`` makes the browser save it as an attachment.
+
+    The answer is never cached (``Cache-Control: no-store``): a shared school computer keeps no copy.
+    """
     settings = get_settings()
-    params: dict[str, Any] = {"Bucket": settings.files_bucket, "Key": key}
+    params: dict[str, Any] = {"Bucket": settings.files_bucket, "Key": key, "ResponseCacheControl": "no-store"}
     if download_name:
         params["ResponseContentDisposition"] = f'attachment; filename="{download_name}"'
     url = aws.client("s3").generate_presigned_url(

@@ -124,6 +124,21 @@ describe('pre-signed POST upload', () => {
     expect(err.message).toBe('The file is larger than the storage accepts.')
   })
 
+  it("shows the local gateway's JSON refusal, and its expiry as the expired-link advice", async () => {
+    const refused = uploadToPresignedPost('/storage/bucket', FIELDS, pdf())
+    FakeXHR.instances[0]!.respond(403, '{"error":{"code":"forbidden","message":"The file is larger than the policy allows."}}')
+    await expect(refused).rejects.toMatchObject({
+      status: 403,
+      message: 'The storage refused the file (HTTP 403): The file is larger than the policy allows.',
+    })
+
+    const expired = uploadToPresignedPost('/storage/bucket', FIELDS, pdf())
+    FakeXHR.instances[1]!.respond(403, '{"error":{"code":"forbidden","message":"The upload policy has expired."}}')
+    await expect(expired).rejects.toMatchObject({
+      message: 'The upload link expired before the file was sent. Please try again.',
+    })
+  })
+
   it('rejects with a network error, and with AbortError when cancelled', async () => {
     const failing = uploadToPresignedPost('https://bucket.s3.test/', FIELDS, pdf())
     FakeXHR.instances[0]!.onerror?.()

@@ -30,12 +30,23 @@ export function buildPresignedForm(fields: Record<string, string>, file: Blob, f
   return form
 }
 
-/** Best-effort reading of an S3 XML error (`<Code>`, `<Message>`). */
+/** The local gateway refuses with Korrigo's JSON error format: its message, if that is what came. */
+function jsonErrorMessage(body: string): string {
+  try {
+    const parsed: unknown = JSON.parse(body)
+    const message = (parsed as { error?: { message?: unknown } })?.error?.message
+    return typeof message === 'string' ? message : ''
+  } catch {
+    return ''
+  }
+}
+
+/** Best-effort reading of a storage error: S3's XML (`<Code>`, `<Message>`) or the local gateway's JSON. */
 export function storageErrorMessage(status: number, body: string): string {
   const code = /<Code>([^<]*)<\/Code>/i.exec(body)?.[1]?.trim() ?? ''
-  const message = /<Message>([^<]*)<\/Message>/i.exec(body)?.[1]?.trim() ?? ''
+  const message = /<Message>([^<]*)<\/Message>/i.exec(body)?.[1]?.trim() ?? jsonErrorMessage(body)
   if (code === 'EntityTooLarge') return 'The file is larger than the storage accepts.'
-  if (code === 'AccessDenied' && /expired/i.test(message)) {
+  if ((code === 'AccessDenied' || !code) && /expired/i.test(message)) {
     return 'The upload link expired before the file was sent. Please try again.'
   }
   const detail = message || code
