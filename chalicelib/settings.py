@@ -29,10 +29,12 @@ class Settings(BaseSettings):
     aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
     demo_password: str | None = None
     trust_forwarded_for: bool = False
+    lambda_function_name: str | None = Field(default=None, validation_alias="AWS_LAMBDA_FUNCTION_NAME")
 
     session_lifetime_seconds: int = 4 * 3600
     login_max_failures: int = 5  # per account, then it waits (Retry-After grows with repeated failures)
     login_window_seconds: int = 15 * 60
+    login_max_lockout_seconds: int = 4 * 3600  # cap of the doubling wait of a repeatedly locked account
     login_max_failures_per_ip: int = 200  # per source address: a whole school behind one NAT address
     initial_password_days: int = 30  # an initial password never changed expires after this
     password_change_max: int = 10
@@ -89,6 +91,11 @@ class Settings(BaseSettings):
 def deployment_problems(settings: Settings) -> list[str]:
     """Name every setting that makes a production deployment unsafe (empty when all is well)."""
     if settings.is_local:
+        if settings.lambda_function_name:
+            return [
+                "KORRIGO_STAGE must be prod inside AWS Lambda (AWS_LAMBDA_FUNCTION_NAME is set): "
+                "the local stage never runs deployed"
+            ]
         return []
     problems = []
     if settings.debug:

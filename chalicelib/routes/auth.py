@@ -22,7 +22,7 @@ class StaffLoginBody(BaseModel):
 
 class StudentLoginBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: str = Field(min_length=3, max_length=254)
+    email: str = Field(min_length=3, max_length=254)  # the e-mail or the generated sign-in id
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -59,7 +59,7 @@ def staff_login(ctx: RequestContext):
 
 @endpoint(blueprint, "/api/students/login", methods=["POST"], access=PUBLIC)
 def student_login(ctx: RequestContext):
-    """Student sign-in by e-mail; sets the session cookie."""
+    """Student sign-in by e-mail or generated sign-in id (in ``email``); sets the session cookie."""
     body = ctx.body(StudentLoginBody)
     signed_in = auth.student_login(body.email, body.password, ctx.origin)
     ctx.response_headers["Set-Cookie"] = session_cookie(signed_in.token)
@@ -69,6 +69,7 @@ def student_login(ctx: RequestContext):
         "student": {
             "id": student.id,
             "email": student.email,
+            "login_id": student.login_id,
             "first_name": student.first_name,
             "last_name": student.last_name,
         },
@@ -92,17 +93,20 @@ def me(ctx: RequestContext):
 
 def _change_password(ctx: RequestContext):
     body = ctx.body(PasswordChangeBody)
-    auth.change_password(ctx.caller, body.current_password, body.new_password, ctx.origin)
-    return empty_response()
+    token = auth.change_password(ctx.caller, body.current_password, body.new_password, ctx.origin)
+    return empty_response(headers={"Set-Cookie": session_cookie(token)})
 
 
 @endpoint(blueprint, "/api/me/password", methods=["POST"], access=STAFF_PASSWORD_CHANGE)
 def change_staff_password(ctx: RequestContext):
-    """Change one's own password (current password required)."""
+    """Change one's own password (current password required); every other session ends.
+
+    The answer carries a fresh session cookie: the caller stays signed in (new CSRF token from /api/me).
+    """
     return _change_password(ctx)
 
 
 @endpoint(blueprint, "/api/students/me/password", methods=["POST"], access=STUDENT_PASSWORD_CHANGE)
 def change_student_password(ctx: RequestContext):
-    """A student changes their own password (current password required)."""
+    """A student changes their own password (current password required); same rules as staff."""
     return _change_password(ctx)

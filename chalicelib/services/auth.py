@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
+from typing import Any, NoReturn
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.models import Model
 
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.roles import PrincipalKind, Role
-from chalicelib.errors import Conflict, Unauthenticated, ValidationFailed
+from chalicelib.errors import Conflict, TooManyRequests, Unauthenticated, ValidationFailed
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.students import Student
-from chalicelib.models.users import Session, User
+from chalicelib.models.users import Session, UniqueValue, User
 from chalicelib.services import audit, passwords, ratelimit, sessions
 from chalicelib.settings import get_settings
 
 INVALID_CREDENTIALS = "Invalid credentials."
 THROTTLED = "Too many failed sign-in attempts. Try again later."
+MAX_IDENTIFIER_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -29,20 +33,69 @@ class SignedIn:
     account: User | Student
 
 
+def _claimed(claim: str, model: type[Model]) -> Any:
+    """The account owning a unique-value claim (consistent reads, no index lag), or None."""
+    try:
+        owner_id = UniqueValue.get(claim, consistent_read=True).owner_id
+        return model.get(owner_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+
+
+def _normalised(identifier: str) -> str | None:
+    value = identifier.strip().lower()
+    return value if 0 < len(value) <= MAX_IDENTIFIER_LENGTH else None
+
+
 def find_staff(identifier: str) -> User | None:
     """The staff account whose username or e-mail is ``identifier`` (case-insensitive)."""
-    value = identifier.strip().lower()
-    index = User.email_index if "@" in value else User.username_index
-    return next(iter(index.query(value, limit=1)), None)
+    value = _normalised(identifier)
+    if value is None:
+        return None
+    return _claimed(f"email#{value}" if "@" in value else f"username#{value}", User)
 
 
-def find_student_by_email(email: str) -> Student | None:
-    """The student whose e-mail is ``email`` (case-insensitive)."""
-    return next(iter(Student.email_index.query(email.strip().lower(), limit=1)), None)
+def find_student(identifier: str) -> Student | None:
+    """The student whose e-mail or generated sign-in id is ``identifier`` (case-insensitive)."""
+    value = _normalised(identifier)
+    if value is None:
+        return None
+    return _claimed(f"student-email#{value}" if "@" in value else f"student-login#{value}", Student)
 
 
-def _throttle_keys(kind: PrincipalKind, identifier: str, ip: str | None) -> list[str]:
-    return [f"login:ip:{ip or 'unknown'}", f"login:{kind}:{identifier.strip().lower()}"]
+def account_throttle_key(kind: PrincipalKind, account_id: str) -> str:
+    """The sign-in failure counter of one account, whatever identifier was typed."""
+    return f"login:{kind}:{account_id}"
+
+
+def _unknown_throttle_key(kind: PrincipalKind, identifier: str) -> str:
+    # An identifier that names no account gets a counter of its own (the answers look the same), keyed
+    # by a keyed hash: it may be a password typed into the wrong field.
+    secret = get_settings().secret_key.encode()
+    digest = hmac.new(secret, identifier.strip().lower().encode(), hashlib.sha256).hexdigest()[:40]
+    return f"login:{kind}:unknown:{digest}"
+
+
+def _address_throttle_key(ip: str | None) -> str:
+    return f"login:ip:{ip or 'unknown'}"
+
+
+def clear_sign_in_failures(kind: PrincipalKind, account_id: str) -> None:
+    """Forget an account's failed sign-ins (after a successful one, or an admin's password reset)."""
+    ratelimit.reset(account_throttle_key(kind, account_id))
+
+
+def _failure_reason(account: User | Student | None, verified: bool) -> str | None:
+    if account is None:
+        return "unknown_account"
+    if not verified:
+        return "wrong_password"
+    if not account.active:
+        return "disabled"
+    expires = getattr(account, "initial_password_expires_at", None)
+    if account.must_change_password and expires is not None and expires <= utcnow():
+        return "initial_password_expired"
+    return None
 
 
 def _sign_in(
@@ -52,46 +105,85 @@ def _sign_in(
     account: User | Student | None,
     origin: Origin,
 ) -> SignedIn:
+    """Take an attempt of the account's budget atomically, then verify; see ``staff_login``."""
     settings = get_settings()
-    keys = _throttle_keys(kind, identifier, origin.ip)
-    for key in keys:
-        ratelimit.check(key, settings.login_max_failures, settings.login_window_seconds, THROTTLED)
-    verified = passwords.verify_password(account.password_hash if account else None, password)
-    if not verified or account is None or not account.active:
-        for key in keys:
-            if settings.rate_limit_enabled:
-                ratelimit.hit(key, settings.login_window_seconds)
+    key = account_throttle_key(kind, account.id) if account else _unknown_throttle_key(kind, identifier)
+    # The typed identifier is recorded only when it names an account (it may be a password otherwise).
+    named: dict[str, Any] = {"identifier": identifier.strip().lower()} if account else {}
+    failure = {
+        "actor_id": account.id if account else None,
+        "target_type": str(kind) if account else None,
+        "target_id": account.id if account else None,
+    }
+    wait = ratelimit.attempt(
+        key,
+        settings.login_max_failures,
+        settings.login_window_seconds,
+        max_window_seconds=settings.login_max_lockout_seconds,
+    )
+    if wait:
+        reason = "account_throttled" if account else "unknown_account"
         audit.record(
             f"{kind}.login",
-            outcome="failure",
+            outcome="throttled",
             origin=origin,
-            actor_id=account.id if account else None,
-            metadata={"identifier": identifier[:200], "reason": _failure_reason(account, verified)},
+            metadata={**named, "reason": reason, "retry_after": wait},
+            **failure,
         )
-        raise Unauthenticated(INVALID_CREDENTIALS)
-    ratelimit.reset(keys[1])
+        raise TooManyRequests(THROTTLED, retry_after=wait)
+    verified = passwords.verify_password(account.password_hash if account else None, password)
+    reason = _failure_reason(account, verified)
+    if account is None or reason is not None:
+        _refuse(kind, origin, {**named, "reason": reason or "unknown_account"}, failure)
+    clear_sign_in_failures(kind, account.id)
     token, session = sessions.open_session(account.id, kind, origin.ip)
     principal = _principal(account, kind, session)
     audit.record(f"{kind}.login", actor=principal, origin=origin, target_type=str(kind), target_id=account.id)
     return SignedIn(principal, token, account)
 
 
-def _failure_reason(account: User | Student | None, verified: bool) -> str:
-    if account is None:
-        return "unknown_account"
-    if not verified:
-        return "wrong_password"
-    return "disabled"
+def _refuse(
+    kind: PrincipalKind, origin: Origin, metadata: dict[str, Any], failure: dict[str, Any]
+) -> NoReturn:
+    """Count a failure against the source address; 401, or 429 once the address is past its limit.
+
+    The address limit never stops a correct password: it is only consulted after a failure.
+    """
+    settings = get_settings()
+    window = settings.login_window_seconds
+    address_key = _address_throttle_key(origin.ip)
+    failures = ratelimit.hit(address_key, window) if settings.rate_limit_enabled else 0
+    throttled = failures > settings.login_max_failures_per_ip
+    if throttled:
+        metadata = {**metadata, "address_throttled": True}
+    audit.record(
+        f"{kind}.login",
+        outcome="throttled" if throttled else "failure",
+        origin=origin,
+        metadata=metadata,
+        **failure,
+    )
+    if throttled:
+        wait = ratelimit.retry_after(address_key, settings.login_max_failures_per_ip, window)
+        raise TooManyRequests(THROTTLED, retry_after=wait or window)
+    raise Unauthenticated(INVALID_CREDENTIALS)
 
 
 def staff_login(identifier: str, password: str, origin: Origin) -> SignedIn:
-    """Sign a staff member in by username or e-mail; generic 401, 429 after repeated failures."""
+    """Sign a staff member in by username or e-mail.
+
+    Generic 401 for unknown accounts, wrong passwords and disabled accounts; 429 + Retry-After once the
+    account used up its failures (counted before the password is checked, per account).
+    """
     return _sign_in(PrincipalKind.STAFF, identifier, password, find_staff(identifier), origin)
 
 
-def student_login(email: str, password: str, origin: Origin) -> SignedIn:
-    """Sign a student in by e-mail; generic 401, 429 after repeated failures."""
-    return _sign_in(PrincipalKind.STUDENT, email, password, find_student_by_email(email), origin)
+def student_login(identifier: str, password: str, origin: Origin) -> SignedIn:
+    """Sign a student in by e-mail or generated sign-in id; same rules as ``staff_login``.
+
+    An initial password never changed stops working after ``initial_password_expires_at``.
+    """
+    return _sign_in(PrincipalKind.STUDENT, identifier, password, find_student(identifier), origin)
 
 
 def _principal(account: User | Student, kind: PrincipalKind, session: Session) -> Principal:
@@ -126,7 +218,7 @@ def resolve(token: str | None) -> Principal | None:
         return None
     kind = PrincipalKind(session.kind)
     account = load_account(kind, session.principal_id)
-    if account is None or not account.active:
+    if account is None or not account.active or sessions.revoked(session, account.sessions_valid_after):
         sessions.close_session(session.id)
         return None
     return _principal(account, kind, session)
@@ -148,11 +240,16 @@ def personal_words(account: User | Student) -> tuple[str, ...]:
     """Words a password of ``account`` must not resemble."""
     if isinstance(account, User):
         return (account.username, account.email)
-    return tuple(word for word in (account.email, account.first_name, account.last_name) if word)
+    words = (account.email, account.login_id, account.first_name, account.last_name)
+    return tuple(word for word in words if word)
 
 
-def change_password(principal: Principal, current: str, new: str, origin: Origin) -> None:
-    """Change the caller's own password (current one required); other sessions are revoked."""
+def change_password(principal: Principal, current: str, new: str, origin: Origin) -> str:
+    """Change the caller's own password (current one required); returns a fresh session token.
+
+    Every session of the account, the caller's included, predates the change and is revoked (also the
+    ones an index lagging behind would miss); the caller stays signed in through the new session.
+    """
     settings = get_settings()
     ratelimit.consume(
         f"password-change:{principal.id}",
@@ -176,21 +273,23 @@ def change_password(principal: Principal, current: str, new: str, origin: Origin
     if new == current:
         raise ValidationFailed("The new password must differ from the current one.")
     model = type(account)
+    actions = [
+        model.password_hash.set(passwords.hash_password(new)),
+        model.must_change_password.set(False),
+        model.sessions_valid_after.set(utcnow()),
+        model.updated_at.set(utcnow()),
+        model.version.add(1),
+    ]
+    if isinstance(account, Student):
+        actions.append(Student.initial_password_expires_at.remove())
     try:
-        account.update(
-            actions=[
-                model.password_hash.set(passwords.hash_password(new)),
-                model.must_change_password.set(False),
-                model.updated_at.set(utcnow()),
-                model.version.add(1),
-            ],
-            condition=model.version == account.version,
-        )
+        account.update(actions=actions, condition=model.version == account.version)
     except UpdateError as error:
         if condition_failed(error):
             raise Conflict("The account changed meanwhile; try again.") from error
         raise
-    sessions.close_all_sessions(principal.id, keep=principal.session_id)
+    sessions.close_all_sessions(principal.id)
+    token, _ = sessions.open_session(principal.id, principal.kind, origin.ip)
     audit.record(
         "password.change",
         actor=principal,
@@ -198,3 +297,4 @@ def change_password(principal: Principal, current: str, new: str, origin: Origin
         target_type=str(principal.kind),
         target_id=principal.id,
     )
+    return token

@@ -42,9 +42,25 @@ def require_acceptable(password: str, *, personal: tuple[str, ...]) -> None:
         raise ValidationFailed(" ".join(problems), extra={"problems": problems})
 
 
-def generate_password() -> str:
-    """A random initial password that satisfies the policy (16 URL-safe characters)."""
+# Easy to read aloud and to copy from paper: lower case only (no "capital" to spell out), without the
+# look-alikes l/I/i/j/1 and o/O/0.
+LETTERS = "abcdefghkmnpqrstuvwxyz"
+DIGITS = "23456789"
+GROUPS, GROUP_LENGTH = 4, 4
+
+
+def generate_password(*, personal: tuple[str, ...] = ()) -> str:
+    """A random initial password such as ``kx4e-tamf-7hcw-dnr3``: 4 groups of 4 characters.
+
+    Each group starts with a letter (so the password never starts with ``-``, ``=``, ``+`` or ``@``
+    and reads as groups), then 3 letters or digits: about 76 bits of entropy; it passes the policy.
+    """
+    alphabet = LETTERS + DIGITS
     while True:
-        candidate = secrets.token_urlsafe(12)
-        if not candidate.isdigit() and not password_problems(candidate):
+        groups = [
+            secrets.choice(LETTERS) + "".join(secrets.choice(alphabet) for _ in range(GROUP_LENGTH - 1))
+            for _ in range(GROUPS)
+        ]
+        candidate = "-".join(groups)
+        if not password_problems(candidate, personal=personal):
             return candidate

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -56,13 +56,25 @@ def find_session(token: str) -> Session | None:
     return session
 
 
+def revoked(session: Session, valid_after: datetime | None) -> bool:
+    """True when ``session`` was opened before its account's "sessions valid after" time.
+
+    Password resets, disabling and revocations set that time on the account, so every older session
+    ends at once, even one that the sessions index (eventually consistent) did not list for deletion.
+    """
+    return valid_after is not None and session.created_at < valid_after
+
+
 def close_session(session_id: str) -> None:
     """Revoke one session (logout)."""
     Session(session_id).delete()
 
 
 def close_all_sessions(principal_id: str, *, keep: str | None = None) -> int:
-    """Revoke every session of an account (disabled, password reset), except ``keep``."""
+    """Delete the sessions of an account that the index lists, except ``keep`` (returns how many).
+
+    The index may lag: callers also set the account's ``sessions_valid_after`` (see ``revoked``).
+    """
     closed = 0
     with Session.batch_write() as batch:
         for session in Session.principal_index.query(principal_id):

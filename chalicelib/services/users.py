@@ -9,11 +9,11 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import aws
 from chalicelib.domain.principal import Origin, Principal
-from chalicelib.domain.roles import STAFF_ROLES, Role
+from chalicelib.domain.roles import STAFF_ROLES, PrincipalKind, Role
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.users import UniqueValue, User
-from chalicelib.services import audit, passwords, sessions
+from chalicelib.services import audit, auth, passwords, sessions
 
 
 def serialise(user: User) -> dict[str, Any]:
@@ -108,7 +108,10 @@ def set_active(user_id: str, active: bool, *, actor: Principal, origin: Origin) 
     """Enable or disable an account; disabling revokes all its sessions at once."""
     if user_id == actor.id and not active:
         raise Conflict("You cannot disable your own account.")
-    user = _update(get_user(user_id), [User.active.set(active)])
+    actions = [User.active.set(active)]
+    if not active:
+        actions.append(User.sessions_valid_after.set(utcnow()))  # ends sessions the index misses too
+    user = _update(get_user(user_id), actions)
     closed = 0 if active else sessions.close_all_sessions(user.id)
     audit.record(
         "user.enable" if active else "user.disable",
@@ -122,7 +125,15 @@ def set_active(user_id: str, active: bool, *, actor: Principal, origin: Origin) 
 
 
 def reset_password(user_id: str, password: str, *, actor: Principal, origin: Origin) -> User:
-    """Set a temporary password the user must change at next login; their sessions are revoked."""
+    """Set a temporary password the user must change at next login; their sessions are revoked.
+
+    Not for one's own account: that is the self-service change, which needs the current password.
+    """
+    if user_id == actor.id:
+        raise Conflict(
+            "You cannot reset your own password here: use \"Change my password\" "
+            "(your current password is required)."
+        )
     user = get_user(user_id)
     passwords.require_acceptable(password, personal=(user.username, user.email))
     user = _update(
@@ -130,9 +141,11 @@ def reset_password(user_id: str, password: str, *, actor: Principal, origin: Ori
         [
             User.password_hash.set(passwords.hash_password(password)),
             User.must_change_password.set(True),
+            User.sessions_valid_after.set(utcnow()),
         ],
     )
     closed = sessions.close_all_sessions(user.id)
+    auth.clear_sign_in_failures(PrincipalKind.STAFF, user.id)
     audit.record(
         "user.password_reset",
         actor=actor,

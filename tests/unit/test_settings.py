@@ -64,3 +64,22 @@ def test_check_deploy_passes_a_safe_configuration(monkeypatch, capsys):
     monkeypatch.setenv("KORRIGO_SECRET_KEY", "s" * 40)
     monkeypatch.setenv("KORRIGO_ALLOWED_ORIGINS", '["https://korrigo.school.example"]')
     assert cli.main(["check-deploy", "--stage", "prod"]) == 0
+
+
+def test_the_local_stage_is_refused_inside_aws_lambda(monkeypatch):
+    monkeypatch.delenv("KORRIGO_STAGE", raising=False)  # the default stage is local
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "korrigo-prod-ingest")
+    reset_settings_cache()
+    try:
+        with pytest.raises(UnsafeDeployment, match="KORRIGO_STAGE must be prod inside AWS Lambda"):
+            get_settings()
+    finally:
+        monkeypatch.undo()
+        reset_settings_cache()
+
+
+def test_the_local_stage_runs_outside_lambda_and_the_prod_stage_inside():
+    in_lambda = {"AWS_LAMBDA_FUNCTION_NAME": "korrigo-prod-api"}
+    assert deployment_problems(Settings(stage="local")) == []
+    assert deployment_problems(Settings(stage="local", **in_lambda)) != []
+    assert deployment_problems(Settings(**SAFE_PROD, **in_lambda)) == []

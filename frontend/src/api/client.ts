@@ -35,7 +35,9 @@ export interface StaffLoginResponse {
 
 export interface Student {
   id: Id
-  email: string
+  /** Null for a pupil without an e-mail, who signs in with the generated `login_id`. */
+  email: string | null
+  login_id?: string | null
   first_name: string
   last_name: string
 }

@@ -79,8 +79,8 @@ export function userFromStudentLogin(res: StudentLoginResponse): SessionUser {
   const s = res.student
   return {
     id: s.id,
-    username: s.email,
-    email: s.email,
+    username: s.email ?? s.login_id ?? '',
+    email: s.email ?? '',
     role: 'student',
     kind: 'student',
     must_change_password: res.must_change_password,
