@@ -22,6 +22,8 @@ from chalicelib.services import auth, sessions
 from chalicelib.settings import get_settings
 
 BodyT = TypeVar("BodyT", bound=BaseModel)
+MAX_JSON_DEPTH = 24  # objects and arrays nested in a body; DynamoDB refuses documents past 32 levels
+_TOO_DEEP = f"The body is nested too deeply (at most {MAX_JSON_DEPTH} levels of objects and arrays)."
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -57,8 +59,12 @@ class RequestContext:
             raise PayloadTooLarge("The request body is too large.")
         try:
             data = json.loads(raw or b"null")
+        except RecursionError as error:  # the C parser's own guard, far past MAX_JSON_DEPTH
+            raise BadRequest(_TOO_DEEP) from error
         except (ValueError, UnicodeDecodeError) as error:
             raise BadRequest("The body is not valid JSON.") from error
+        if json_depth(data) > MAX_JSON_DEPTH:
+            raise BadRequest(_TOO_DEEP)
         if not isinstance(data, dict):
             raise BadRequest("The body must be a JSON object.")
         try:
@@ -79,6 +85,22 @@ class RequestContext:
             return None
         morsel = jar.get(name)
         return morsel.value if morsel else None
+
+
+def json_depth(value: Any) -> int:
+    """How many objects and arrays are nested in a parsed JSON value (a scalar: 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _fields(error: ValidationError) -> list[dict[str, str]]:

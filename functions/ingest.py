@@ -38,7 +38,7 @@ def limits() -> Limits:
 
 def store_copies(upload: Any, exam: Exam, result: ScanResult) -> int:
     """Upload the images and register each copy whole; headers last, so OCR finds its copy."""
-    base = scans.reserve_sequence(upload, len(result.copies))
+    reservation = scans.reserve_sequence(upload, len(result.copies))
     pages_total = 0
     headers: list[tuple[str, Path]] = []
     for position, copy_images in enumerate(result.copies):
@@ -52,13 +52,40 @@ def store_copies(upload: Any, exam: Exam, result: ScanResult) -> int:
                 masked_key = storage.page_key(exam.id, copy_id, index, masked=True)
                 storage.put_bytes(masked_key, page.masked_path.read_bytes(), "image/jpeg")
             records.append(scans.PageRecord(key, page.width, page.height, masked_key))
-        copy, created = scans.register_copy(upload, position, base + position, exam.anonymous_prefix, records)
+        copy, created = scans.register_copy(upload, position, reservation.anonymous_id(position), records)
         pages_total += len(records)
         if created:
             headers.append((storage.header_key(exam.id, copy.id), copy_images.header_path))
     for key, path in headers:
         storage.put_bytes(key, path.read_bytes(), "image/jpeg")
     return pages_total
+
+
+def size_problem(actual: int, declared: int | None) -> str | None:
+    """Why an uploaded object of ``actual`` bytes may not be processed, or None.
+
+    S3 enforces the pre-signed POST's size range; the local emulator does not: the real size is checked
+    against the limit and the upload's declared size before anything is downloaded.
+    """
+    limit = get_settings().max_upload_bytes
+    if actual > limit:
+        return (f"The file is too large ({actual / 2**20:.1f} MB; the limit is {limit // 2**20} MB): it was "
+                "not processed. Split the scan into smaller files.")
+    if declared is not None and actual > declared:
+        return (f"The file received ({actual} bytes) is larger than the size announced for this upload "
+                f"({declared} bytes): it was not processed. Upload it again.")
+    return None
+
+
+def _checked_object(key: str, upload: Any) -> dict[str, Any] | None:
+    """The object's download arguments (its version) when its real size is acceptable, else None."""
+    head = aws.client("s3").head_object(Bucket=get_settings().files_bucket, Key=key)
+    problem = size_problem(int(head["ContentLength"]), int(upload.size) if upload.size is not None else None)
+    if problem:
+        scans.fail(upload.exam_id, upload.id, problem)
+        return None
+    version = head.get("VersionId")
+    return {"VersionId": version} if version and version != "null" else {}
 
 
 def process_object(key: str, receive_count: int) -> None:
@@ -73,6 +100,9 @@ def process_object(key: str, receive_count: int) -> None:
         logger.info("upload already processed", extra={"upload_id": upload_id})
         return
     try:
+        download_args = _checked_object(key, upload)
+        if download_args is None:
+            return
         exam = Exam.get(exam_id, consistent_read=True)
         layout = Layout(
             mode=exam.upload_mode,
@@ -81,7 +111,9 @@ def process_object(key: str, receive_count: int) -> None:
         )
         with tempfile.TemporaryDirectory(prefix="korrigo-ingest-") as work:
             source = Path(work) / "scan.pdf"
-            aws.client("s3").download_file(get_settings().files_bucket, key, str(source))
+            aws.client("s3").download_file(  # the version whose size was checked, not a later one
+                get_settings().files_bucket, key, str(source), ExtraArgs=download_args
+            )
             result = process_scan(source, Path(work) / "out", layout, limits())
             pages = store_copies(upload, exam, result)
         scans.finish(upload, len(result.copies), pages)

@@ -1,4 +1,7 @@
-"""Render function: a render spec landed under ``renders/`` → the flattened final PDF → GRADED.
+"""Render function: a render spec landed under ``renders/`` → the two flattened final PDFs → GRADED.
+
+Two PDFs per attempt: ``final/{exam}/{copy}/{attempt}.pdf`` from the page images, for the student and
+admins, and ``…/{attempt}-masked.pdf`` from the masked images (identity zone hidden), for teachers.
 
 Duplicate deliveries and stale attempts change nothing (every transition is conditional on the
 status and the attempt); a render error leaves the copy GRADING_FAILED with the reason.
@@ -24,14 +27,15 @@ processor = BatchProcessor(event_type=EventType.SQS)
 aws.connect()  # S3 and every DynamoDB client built in the init phase, not by the first record
 
 
-def build_document(spec: dict[str, Any]) -> bytes:
-    """The final PDF of a render spec."""
+def build_document(spec: dict[str, Any], masked: bool = False) -> bytes:
+    """The final PDF of a render spec, from the masked page images when ``masked``."""
     by_page: dict[int, list[dict[str, Any]]] = {}
     for annotation in spec["annotations"]:
         by_page.setdefault(int(annotation["page_index"]), []).append(annotation)
+    image = "masked_image_key" if masked else "image_key"
     pages = [
         FinalPage(
-            storage.get_bytes(page["image_key"]),
+            storage.get_bytes(page[image]),
             page["width"],
             page["height"],
             by_page.get(int(page["index"]), []),
@@ -76,14 +80,15 @@ def process_spec(key: str) -> None:
         return
     try:
         spec = json.loads(storage.get_bytes(key))
-        pdf = build_document(spec)
         pdf_key = storage.final_pdf_key(exam_id, copy_id, attempt)
-        storage.put_bytes(pdf_key, pdf, "application/pdf")
+        masked_key = finalize.masked_pdf_key(exam_id, copy_id, attempt)
+        storage.put_bytes(pdf_key, build_document(spec), "application/pdf")
+        storage.put_bytes(masked_key, build_document(spec, masked=True), "application/pdf")
     except Exception as error:  # noqa: BLE001 - every render error is recorded on the copy
         logger.exception("render failed", extra={"copy_id": copy_id})
         finalize.mark_failed(copy_id, attempt, f"The final PDF could not be rendered: {error}")
         return
-    if finalize.mark_graded(copy_id, attempt, pdf_key, float(spec["total"])):
+    if finalize.mark_graded(copy_id, attempt, pdf_key, masked_key, float(spec["total"])):
         metrics.add_metric(name="CopiesGraded", unit="Count", value=1)
 
 

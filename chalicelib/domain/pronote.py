@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from chalicelib.domain.csv_safety import safe_cell  # the one guard; still importable from here
+
+__all__ = [
+    "COMMENT_LIMIT", "HEADER", "PronoteLine", "french_decimal", "grade_on_20", "pronote_csv", "safe_cell"
+]
+
 HEADER = ("NOM", "PRENOM", "DATE_NAISSANCE", "MATIERE", "NOTE", "COEFF", "COMMENTAIRE")
 COMMENT_LIMIT = 500
-INJECTION_PREFIX = re.compile(r"^[\s=+\-@]+")
 
 
 @dataclass(frozen=True)
@@ -35,13 +39,6 @@ def grade_on_20(total: Decimal, max_points: Decimal) -> Decimal:
 def french_decimal(value: Decimal) -> str:
     """Two decimals, rounded half-up, with a decimal comma: ``15.555`` → ``"15,56"``."""
     return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)).replace(".", ",")
-
-
-def safe_cell(text: str, limit: int | None = None) -> str:
-    """One line, without the leading characters spreadsheets execute (``= + - @``), capped."""
-    flat = re.sub(r"\s+", " ", text.replace("\r", " ").replace("\n", " ")).strip()
-    flat = INJECTION_PREFIX.sub("", flat)
-    return flat[:limit] if limit else flat
 
 
 def _date(iso: str | None) -> str:

@@ -40,6 +40,9 @@ class Exam(Model):
     teacher_ids = UnicodeSetAttribute(null=True)
     anonymous_prefix = UnicodeAttribute()
     copy_counter = NumberAttribute(default=0)
+    # The permutation key of the anonymous ids (chalicelib.domain.anonymous_ids), set once by the first
+    # sequence reservation (if_not_exists): exams from before it get one at their next upload.
+    anonymous_key = UnicodeAttribute(null=True)
     released_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

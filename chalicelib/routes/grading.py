@@ -176,7 +176,7 @@ def reopen(ctx: RequestContext, copy_id: str):
 @endpoint(blueprint, "/api/copies/{copy_id}/final-pdf", methods=["GET"], access=STAFF)
 def final_pdf(ctx: RequestContext, copy_id: str):
     """A short-lived link to the final PDF."""
-    return finalize.final_pdf_url(_copy(ctx, copy_id))
+    return finalize.final_pdf_url(_copy(ctx, copy_id), ctx.caller)
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/history", methods=["GET"], access=STAFF)

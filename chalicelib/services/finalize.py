@@ -44,8 +44,25 @@ def parse_spec_key(key: str) -> tuple[str, str, int] | None:
     return parts[0], parts[1], int(parts[2])
 
 
+def masked_pdf_key(exam_id: str, copy_id: str, attempt: int) -> str:
+    """The teachers' final PDF of an attempt (built from the masked pages), next to the unmasked one."""
+    return storage.final_pdf_key(exam_id, copy_id, attempt).removesuffix(".pdf") + "-masked.pdf"
+
+
+def _spec_page(page: Page) -> dict[str, Any]:
+    """A page of the spec: its image, and the masked variant teachers see (the image itself when the
+    page has none: only first pages carry the identity zone), exactly as the grading desk chooses."""
+    return {
+        "index": int(page.index),
+        "image_key": page.image_key,
+        "masked_image_key": page.masked_image_key or page.image_key,
+        "width": int(page.width),
+        "height": int(page.height),
+    }
+
+
 def build_spec(copy: Copy, attempt: int) -> dict[str, Any]:
-    """The immutable description of the final PDF: page images, annotations, scores, scheme."""
+    """The immutable description of the final PDFs: page images (both variants), annotations, scores."""
     exam = Exam.get(copy.exam_id)
     sheet = serialise_scores(score_sheet(copy.id), float(exam.max_points))
     return {
@@ -56,10 +73,7 @@ def build_spec(copy: Copy, attempt: int) -> dict[str, Any]:
         "exam_name": exam.name,
         "subject": exam.subject,
         "max_points": float(exam.max_points),
-        "pages": [
-            {"index": int(p.index), "image_key": p.image_key, "width": int(p.width), "height": int(p.height)}
-            for p in Page.query(copy.id)
-        ],
+        "pages": [_spec_page(page) for page in Page.query(copy.id)],
         "annotations": [serialise_annotation(a) for a in Annotation.query(copy.id)],
         "scheme": exam.marking_scheme,
         "scores": sheet["scores"],
@@ -206,13 +220,14 @@ def retry(copy: Copy, caller: Principal, origin: Origin) -> tuple[int, dict[str,
     return 202, IN_PROGRESS
 
 
-def mark_graded(copy_id: str, attempt: int, pdf_key: str, total_points: float) -> bool:
-    """GRADING_IN_PROGRESS (this attempt) → GRADED; False when already settled (duplicate event)."""
+def mark_graded(copy_id: str, attempt: int, pdf_key: str, masked_key: str, total_points: float) -> bool:
+    """GRADING_IN_PROGRESS (this attempt) → GRADED with both final PDFs; False when already settled."""
     try:
         Copy(copy_id).update(
             actions=[
                 Copy.status.set("GRADED"),
                 Copy.final_pdf_key.set(pdf_key),
+                Copy.final_masked_pdf_key.set(masked_key),
                 Copy.total.set(total_points),
                 Copy.updated_at.set(utcnow()),
                 Copy.version.add(1),
@@ -231,7 +246,7 @@ def mark_graded(copy_id: str, attempt: int, pdf_key: str, total_points: float) -
         target_id=copy_id,
         exam_id=copy.exam_id,
         copy_id=copy_id,
-        metadata={"attempt": attempt, "pdf_key": pdf_key},
+        metadata={"attempt": attempt, "pdf_key": pdf_key, "masked_pdf_key": masked_key},
     )
     return True
 
@@ -272,12 +287,13 @@ def reopen(copy: Copy, caller: Principal, origin: Origin) -> Copy:
     if copy.status != "GRADED":
         raise Conflict("Only a graded copy can be reopened.")
     sheet = score_sheet(copy.id)
-    previous_pdf = copy.final_pdf_key
+    previous_pdf, previous_masked = copy.final_pdf_key, copy.final_masked_pdf_key
     try:
         copy.update(
             actions=[
                 Copy.status.set("READY"),
                 Copy.final_pdf_key.remove(),
+                Copy.final_masked_pdf_key.remove(),
                 Copy.total.remove(),
                 Copy.updated_at.set(utcnow()),
                 Copy.version.add(1),
@@ -298,6 +314,7 @@ def reopen(copy: Copy, caller: Principal, origin: Origin) -> Copy:
         copy_id=copy.id,
         metadata={
             "previous_pdf_key": previous_pdf,
+            "previous_masked_pdf_key": previous_masked,
             "previous_total": float(sheet.total or 0),
             "previous_scores": {k: float(v) for k, v in dict(sheet.scores or {}).items()},
             "previous_appreciation": sheet.appreciation or "",
@@ -306,12 +323,20 @@ def reopen(copy: Copy, caller: Principal, origin: Origin) -> Copy:
     return copy
 
 
-def final_pdf_url(copy: Copy) -> dict[str, Any]:
-    """A short-lived link to the final PDF (409 before GRADED)."""
+def final_pdf_url(copy: Copy, caller: Principal) -> dict[str, Any]:
+    """A short-lived link to the final PDF: the masked one for teachers, the unmasked one for admins.
+
+    409 before GRADED, and 409 for a teacher when the copy was graded before masked PDFs existed (never
+    the unmasked one).
+    """
     if copy.status != "GRADED" or not copy.final_pdf_key:
         raise Conflict("The copy is not graded yet.")
+    key = copy.final_pdf_key if caller.is_admin else copy.final_masked_pdf_key
+    if not key:
+        raise Conflict(
+            "This copy was graded before final PDFs hid the student's name: an admin can download it, "
+            "or reopen and finalise it again to make the anonymous version."
+        )
     seconds = 300
-    url = storage.presigned_get(
-        copy.final_pdf_key, seconds=seconds, download_name=f"copie-{copy.anonymous_id}.pdf"
-    )
+    url = storage.presigned_get(key, seconds=seconds, download_name=f"copie-{copy.anonymous_id}.pdf")
     return {"url": url, "expires_in": seconds}

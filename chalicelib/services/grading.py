@@ -120,7 +120,8 @@ def copy_detail(copy: Copy, caller: Principal) -> dict[str, Any]:
         else None,
         "grading_error": copy.grading_error,
         "grading_attempts": int(copy.grading_attempts or 0),
-        "final_pdf_available": copy.status == "GRADED" and bool(copy.final_pdf_key),
+        "final_pdf_available": copy.status == "GRADED"
+        and bool(copy.final_pdf_key if caller.is_admin else copy.final_masked_pdf_key),
         "teacher_id": copy.teacher_id,
     }
     if caller.is_admin:

@@ -12,9 +12,10 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import storage
+from chalicelib.domain.csv_safety import safe_cell
 from chalicelib.domain.marking_scheme import leaves
 from chalicelib.domain.principal import Origin, Principal
-from chalicelib.domain.pronote import PronoteLine, grade_on_20, pronote_csv, safe_cell
+from chalicelib.domain.pronote import PronoteLine, grade_on_20, pronote_csv
 from chalicelib.domain.statistics import describe, histogram
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.models.base import utcnow
@@ -189,11 +190,11 @@ def results_csv(exam_id: str, *, actor: Principal, origin: Origin) -> tuple[str,
         total = Decimal(str(sheet.total)) if sheet else Decimal(0)
         writer.writerow(
             [
-                copy.anonymous_id,
+                safe_cell(copy.anonymous_id),
                 safe_cell(student.last_name) if student else "",
                 safe_cell(student.first_name) if student else "",
-                student.email or "" if student else "",
-                safe_cell(student.class_name or "") if student else "",
+                safe_cell(student.email) if student else "",
+                safe_cell(student.class_name) if student else "",
                 str(total),
                 str(exam.max_points),
                 str(grade_on_20(total, Decimal(str(exam.max_points))).quantize(Decimal("0.01"))),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import aws
-from chalicelib.domain.anonymous_ids import anonymous_id
+from chalicelib.domain.anonymous_ids import anonymous_id, new_key
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy, Page
 from chalicelib.models.exams import Exam, Upload
@@ -30,6 +30,19 @@ class PageRecord:
     width: int
     height: int
     masked_image_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The anonymous-id sequence range of an upload's copies and the exam's permutation key."""
+
+    base: int  # the sequence of the upload's first copy
+    prefix: str
+    key: str | None  # None only for an exam whose ids were all given before the key existed
+
+    def anonymous_id(self, position: int) -> str:
+        """The anonymous id of the upload's ``position``-th copy (0-based)."""
+        return anonymous_id(self.prefix, self.base + position, self.key)
 
 
 def copy_id_for(upload_id: str, position: int) -> str:
@@ -56,12 +69,22 @@ def claim(exam_id: str, upload_id: str) -> Upload | None:
     return upload
 
 
-def reserve_sequence(upload: Upload, copies: int) -> int:
-    """The first anonymous-id sequence number of this upload's copies, reserved once per upload."""
+def reserve_sequence(upload: Upload, copies: int) -> Reservation:
+    """The anonymous-id sequence range of this upload's copies, reserved once per upload.
+
+    One atomic update adds to the exam's counter and gives the exam its permutation key if it has none,
+    so every upload of an exam uses the same key and no two uploads share a sequence number.
+    """
     if upload.copy_base is not None:
-        return int(upload.copy_base)
+        exam = Exam.get(upload.exam_id, consistent_read=True)
+        return Reservation(int(upload.copy_base), exam.anonymous_prefix, exam.anonymous_key)
     exam = Exam(upload.exam_id)
-    exam.update(actions=[Exam.copy_counter.add(copies)])
+    exam.update(
+        actions=[
+            Exam.copy_counter.add(copies),
+            Exam.anonymous_key.set(Exam.anonymous_key | new_key()),
+        ]
+    )
     base = int(exam.copy_counter) - copies + 1
     try:
         upload.update(actions=[Upload.copy_base.set(base)], condition=Upload.copy_base.does_not_exist())
@@ -69,18 +92,18 @@ def reserve_sequence(upload: Upload, copies: int) -> int:
         if not condition_failed(error):
             raise
         upload.refresh(consistent_read=True)  # a concurrent attempt reserved first: use its range
-    return int(upload.copy_base)
+    return Reservation(int(upload.copy_base), exam.anonymous_prefix, exam.anonymous_key)
 
 
 def register_copy(
-    upload: Upload, position: int, sequence: int, prefix: str, pages: list[PageRecord]
+    upload: Upload, position: int, anonymous: str, pages: list[PageRecord]
 ) -> tuple[Copy, bool]:
     """Create a copy in STAGING with all its pages at once; returns (copy, created now)."""
     copy = Copy(
         copy_id_for(upload.id, position),
         exam_id=upload.exam_id,
         upload_id=upload.id,
-        anonymous_id=anonymous_id(prefix, sequence),
+        anonymous_id=anonymous,
         status="STAGING",
         page_count=len(pages),
     )

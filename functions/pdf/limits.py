@@ -10,9 +10,10 @@ class Limits:
     """What one scan may cost. Every cap but the last two is checked before any page is rendered.
 
     ``memory_mb`` and ``timeout_seconds`` bound the rendering child process (see ``functions.pdf.sandbox``):
-    the address space it may map on top of what it inherits from the caller at fork (RLIMIT_AS), and its
+    the address space it may map on top of what it has once its modules are imported (RLIMIT_AS), and its
     wall-clock time. They catch what no cheap check can predict, such as a 4 KB file whose nested drawings
-    take minutes to render.
+    take minutes to render. The sandbox adds its own fixed caps: no output file above 64 MB (a page JPEG is
+    a few MB at most), no new process, an empty environment.
     """
 
     max_bytes: int = 200 * 1024 * 1024

@@ -55,11 +55,29 @@ def account(api, username: str, role: str) -> dict[str, str]:
     }
 
 
-def page_jpeg(label: str) -> bytes:
+def page_jpeg(label: str, header: str = "") -> bytes:
     document = pymupdf.open()
     page = document.new_page(width=595, height=842)
+    if header:  # in the identity zone (top 25 %)
+        page.insert_text((72, 80), header, fontsize=36)
     page.insert_text((72, 300), f"Page {label}", fontsize=30)
     return page.get_pixmap(dpi=150, colorspace=pymupdf.csGRAY).tobytes("jpeg", jpg_quality=80)
+
+
+def masked_jpeg(image: bytes) -> bytes:
+    """The teachers' variant of a first page, made as the ingest makes it."""
+    import io
+
+    from PIL import Image
+
+    from functions.pdf.render import MASK_GREY, mask_height
+
+    with Image.open(io.BytesIO(image)) as page:
+        masked = page.copy()
+    masked.paste(MASK_GREY, (0, 0, masked.width, mask_height(masked.height)))
+    out = io.BytesIO()
+    masked.save(out, "JPEG", quality=80)
+    return out.getvalue()
 
 
 def graded_copy_setup(teacher_id: str) -> tuple[str, list[str]]:
@@ -99,10 +117,16 @@ def graded_copy_setup(teacher_id: str) -> tuple[str, list[str]]:
     ).save()
     for index in range(2):
         key = storage.page_key(exam_id, copy_id, index)
-        image = page_jpeg(str(index + 1))
+        image = page_jpeg(str(index + 1), header="Nom : MARTIN Lucas" if index == 0 else "")
         storage.put_bytes(key, image, "image/jpeg")
+        masked_key = None
+        if index == 0:  # as the ingest: only the first page has a masked variant
+            masked_key = storage.page_key(exam_id, copy_id, index, masked=True)
+            storage.put_bytes(masked_key, masked_jpeg(image), "image/jpeg")
         size = pymupdf.Pixmap(image)
-        Page(copy_id, index, image_key=key, width=size.width, height=size.height).save()
+        Page(
+            copy_id, index, image_key=key, masked_image_key=masked_key, width=size.width, height=size.height
+        ).save()
     return copy_id, ["q1", "q2"]
 
 
@@ -336,7 +360,9 @@ def test_two_concurrent_finalise_calls_render_once_into_one_final_pdf(api, teach
     listing = storage.aws.client("s3").list_objects_v2(
         Bucket=storage.get_settings().files_bucket, Prefix=f"final/{stored.exam_id}/{copy_id}/"
     )
-    assert [item["Key"] for item in listing.get("Contents", [])] == [stored.final_pdf_key]
+    assert sorted(item["Key"] for item in listing.get("Contents", [])) == sorted(
+        [stored.final_pdf_key, stored.final_masked_pdf_key]
+    )
 
     document = pymupdf.open(stream=storage.get_bytes(stored.final_pdf_key), filetype="pdf")
     assert document.page_count == 3
@@ -466,3 +492,90 @@ def test_teachers_never_receive_the_students_identity(api, teacher, teacher_id):
     assert response.status_code == 200 and "s-1" not in response.body.decode()
     listing = api.http.get("/api/teacher/copies", headers=teacher).body.decode()
     assert copy_id in listing and "s-1" not in listing
+
+
+def first_page_pixels(pdf: bytes, width: int) -> pymupdf.Pixmap:
+    """The first page of a final PDF rendered at its scanned image's resolution."""
+    document = pymupdf.open(stream=pdf, filetype="pdf")
+    page = document[0]
+    return page.get_pixmap(dpi=round(width * 72 / page.rect.width), colorspace=pymupdf.csGRAY)
+
+
+def band(pixmap: pymupdf.Pixmap, rows: int) -> bytes:
+    """The top ``rows`` rows of a greyscale pixmap."""
+    return pixmap.samples[: rows * pixmap.stride]
+
+
+def test_teachers_get_the_final_pdf_of_the_masked_pages_admins_the_original(
+    api, teacher, teacher_id, render_pump
+):
+    import requests
+
+    from chalicelib import storage
+    from chalicelib.models.copies import Copy, Page
+    from functions.pdf.render import MASK_GREY, mask_height
+
+    copy_id, _ = graded_copy_setup(teacher_id)
+    token = grade(api, teacher, copy_id)
+    request(api, teacher, "POST", f"/api/copies/{copy_id}/finalize", {}, token)
+    assert render_pump.until(api, teacher, copy_id, {"GRADED", "GRADING_FAILED"})["status"] == "GRADED"
+    stored, first = Copy.get(copy_id), Page.get(copy_id, 0)
+    assert stored.final_masked_pdf_key == stored.final_pdf_key.removesuffix(".pdf") + "-masked.pdf"
+    rows = mask_height(int(first.height))
+
+    status, link = request(api, teacher, "GET", f"/api/copies/{copy_id}/final-pdf")
+    assert status == 200
+    teachers = requests.get(link["url"], timeout=30)
+    assert teachers.status_code == 200 and teachers.content == storage.get_bytes(stored.final_masked_pdf_key)
+    shown = first_page_pixels(teachers.content, int(first.width))
+    masked = pymupdf.Pixmap(storage.get_bytes(first.masked_image_key))
+    assert (shown.width, shown.height) == (int(first.width), int(first.height))
+    assert band(shown, rows) == band(masked, rows)  # pixel for pixel the masked page's band
+    assert set(band(shown, rows)) <= set(range(MASK_GREY - 2, MASK_GREY + 3))  # uniform mask grey
+
+    admin = account(api, "final-pdf-admin", "admin")
+    status, link = request(api, admin, "GET", f"/api/copies/{copy_id}/final-pdf")
+    assert status == 200
+    admins = requests.get(link["url"], timeout=30).content
+    assert admins == storage.get_bytes(stored.final_pdf_key)
+    original = pymupdf.Pixmap(storage.get_bytes(first.image_key))
+    assert band(first_page_pixels(admins, int(first.width)), rows) == band(original, rows)
+    assert min(band(original, rows)) < 100  # the name is there, in ink
+
+
+def test_a_teacher_never_gets_the_unmasked_pdf_of_a_copy_graded_before_masked_pdfs(
+    api, teacher, teacher_id, render_pump
+):
+    from chalicelib.models.copies import Copy
+
+    copy_id, _ = graded_copy_setup(teacher_id)
+    token = grade(api, teacher, copy_id)
+    request(api, teacher, "POST", f"/api/copies/{copy_id}/finalize", {}, token)
+    render_pump.until(api, teacher, copy_id, {"GRADED"})
+    Copy(copy_id).update(actions=[Copy.final_masked_pdf_key.remove()])  # as graded before this change
+
+    status, body = request(api, teacher, "GET", f"/api/copies/{copy_id}/final-pdf")
+
+    assert status == 409 and "before" in body["error"]["message"]
+    assert request(api, teacher, "GET", f"/api/copies/{copy_id}")[1]["final_pdf_available"] is False
+
+
+def test_reopen_removes_both_final_pdfs_and_keeps_them_in_the_audit(api, teacher, teacher_id, render_pump):
+    from chalicelib.models.audit import AuditEvent
+    from chalicelib.models.copies import Copy
+
+    copy_id, _ = graded_copy_setup(teacher_id)
+    token = grade(api, teacher, copy_id)
+    request(api, teacher, "POST", f"/api/copies/{copy_id}/finalize", {}, token)
+    render_pump.until(api, teacher, copy_id, {"GRADED"})
+    graded = Copy.get(copy_id)
+    admin = account(api, "final-pdf-admin", "admin")
+
+    assert request(api, admin, "POST", f"/api/copies/{copy_id}/reopen", {})[0] == 200
+
+    reopened = Copy.get(copy_id, consistent_read=True)
+    assert reopened.final_pdf_key is None and reopened.final_masked_pdf_key is None
+    events = [e for e in AuditEvent.scan() if e.copy_id == copy_id and e.action == "copy.reopen"]
+    assert len(events) == 1
+    assert events[0].metadata["previous_pdf_key"] == graded.final_pdf_key
+    assert events[0].metadata["previous_masked_pdf_key"] == graded.final_masked_pdf_key

@@ -45,3 +45,23 @@ def test_spreadsheet_formulas_are_defused(dangerous):
 def test_comments_are_one_line_and_capped():
     comment = safe_cell("a\r\nb\n" + "x" * 800, COMMENT_LIMIT)
     assert "\n" not in comment and "\r" not in comment and len(comment) == COMMENT_LIMIT
+
+
+def test_every_user_text_cell_of_the_file_is_defused():
+    data = pronote_csv(
+        [
+            PronoteLine("=cmd|' /C calc'!A0", "+Zoé", "2011-04-03", "@Maths", Decimal(10), Decimal(20),
+                        Decimal(1), "-1 point\tpour la forme"),
+        ]
+    )
+    cells = data.decode("utf-8-sig").split("\r\n")[1].split(";")
+    assert cells[0].startswith("cmd") and cells[1] == "Zoé" and cells[3] == "Maths"
+    assert cells[6] == "1 point pour la forme"
+    assert all(cell[:1] not in "=+-@\t\r " for cell in cells)
+
+
+def test_the_guard_is_one_function_shared_with_the_other_csv_files():
+    from chalicelib.domain import csv_safety, pronote
+
+    assert pronote.safe_cell is csv_safety.safe_cell
+    assert csv_safety.safe_cell(None) == "" and csv_safety.safe_cell("\u00a0=1+1") == "1+1"

@@ -9,6 +9,7 @@ from chalicelib.models.copies import Copy
 from chalicelib.models.exams import Exam
 from chalicelib.models.grading import ScoreSheet
 from chalicelib.models.students import Enrolment, Student
+from chalicelib.models.users import UniqueValue
 from chalicelib.services import passwords
 from tests.unit.routes.test_exams import create_exam
 
@@ -29,6 +30,7 @@ def student(student_id: str, last: str, first: str, must_change: bool = False) -
         must_change_password=must_change,
     )
     record.save()
+    UniqueValue(f"student-email#{record.email}", owner_id=student_id).save()  # as the roster claims it
     return record
 
 
@@ -131,6 +133,7 @@ def test_students_must_change_their_initial_password_first(api, admin):
         body=json.dumps({"current_password": STUDENT_PASSWORD, "new_password": "Orange-Violin-Canyon-8"}),
     )
     assert changed.status_code == 204
+    dora = {**dora, "Cookie": changed.headers["Set-Cookie"].split(";")[0]}  # a fresh session comes back
     assert api.http.get("/api/students/me/copies", headers=dora).status_code == 200
 
 
@@ -187,3 +190,35 @@ def test_exports_and_statistics(api, admin):
     assert (stats["count"], stats["mean"], stats["min"], stats["max"]) == (2, 14.875, 10, 19.75)
     assert sum(bucket["count"] for bucket in stats["histogram"]) == 2
     assert [question["count"] for question in stats["questions"]] == [2, 2]
+
+
+def test_every_user_text_cell_of_both_exports_is_defused(api, admin):
+    import csv
+    import io
+
+    exam_id, q = exam_with_scheme(api, admin)
+    Exam(exam_id).update(actions=[Exam.subject.set("=Maths")])
+    scheme = {"nodes": [{"label": "@Q1", "points": 8}, {"label": "+Q2", "points": 12}]}
+    q = [
+        node["id"]
+        for node in json.loads(
+            api.http.put(
+                f"/api/exams/{exam_id}/marking-scheme", headers=admin.headers(), body=json.dumps(scheme)
+            ).body
+        )["nodes"]
+    ]
+    pupil = student("ivy", "=HYPERLINK(\"http://x\")", "+Ivy")
+    pupil.update(actions=[Student.email.set("=cmd@college.example.org"), Student.class_name.set("-3B")])
+    graded(exam_id, "c-ivy", "ivy", q, (4, 6), appreciation="@SUM(A1)")
+
+    exports = {
+        path: api.http.get(f"/api/exams/{exam_id}/{path}", headers=admin.headers()).body.decode("utf-8-sig")
+        for path in ("export.csv", "pronote.csv")
+    }
+
+    results = list(csv.reader(io.StringIO(exports["export.csv"])))
+    pronote = list(csv.reader(io.StringIO(exports["pronote.csv"]), delimiter=";"))
+    cells = [cell for row in results + pronote for cell in row]
+    assert "HYPERLINK(\"http://x\")" in cells and "cmd@college.example.org" in cells and "3B" in cells
+    assert {"Ivy", "SUM(A1)", "Q1", "Q2", "Maths"} <= set(cells)
+    assert [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
