@@ -33,16 +33,22 @@ def list_copies(ctx: RequestContext, exam_id: str):
 
 @endpoint(blueprint, "/api/exams/{exam_id}/identification", methods=["GET"], access=ADMIN)
 def identification(ctx: RequestContext, exam_id: str):
-    """Unidentified copies with header image, OCR text and suggestions."""
-    return {"copies": copies.identification_queue(exam_id)}
+    """Unidentified copies (header, OCR text, suggestions), identified ones, students without a copy."""
+    return copies.identification_queue(exam_id)
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/identify", methods=["POST"], access=ADMIN)
 def identify(ctx: RequestContext, copy_id: str):
-    """Confirm who wrote a copy (STAGING → READY)."""
+    """Confirm who wrote a copy (STAGING → READY), or correct it while the exam is not released."""
     body = ctx.body(IdentifyBody)
     copy = copies.identify(copy_id, body.student_id, actor=ctx.caller, origin=ctx.origin)
-    return copies.serialise(copy, with_identity=True)
+    return copies.identity_answer(copy)
+
+
+@endpoint(blueprint, "/api/copies/{copy_id}/unidentify", methods=["POST"], access=ADMIN)
+def unidentify(ctx: RequestContext, copy_id: str):
+    """Send a READY copy back to be identified (not while released, not once grading started)."""
+    return copies.identity_answer(copies.unidentify(copy_id, actor=ctx.caller, origin=ctx.origin))
 
 
 @endpoint(blueprint, "/api/exams/{exam_id}/dispatch", methods=["POST"], access=ADMIN)

@@ -1,21 +1,23 @@
-"""Copies as admins and teachers see them: listing, identification, dispatch and reassignment."""
+"""Copies as admins and teachers see them: listing, identification (and its corrections), dispatch and
+reassignment, the copy history, and who may see a copy."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
-from chalicelib import storage
+from chalicelib import aws, storage
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy
+from chalicelib.models.exams import Exam
 from chalicelib.models.grading import Lock
 from chalicelib.models.ocr import OcrResult
 from chalicelib.models.students import Enrolment, Student
-from chalicelib.models.users import User
+from chalicelib.models.users import UniqueValue, User
 from chalicelib.services import audit, exams
 from chalicelib.services.mutex import exclusive
 
@@ -31,13 +33,27 @@ def get_copy(copy_id: str) -> Copy:
 
 
 def visible_copy(copy_id: str, caller: Principal) -> Copy:
-    """The copy if the caller may see it: admins all, a teacher only the copies dispatched to them (403)."""
+    """The copy if the caller may see it (403 otherwise).
+
+    Admins see every copy. A teacher sees a copy only while it is dispatched to them AND they are still
+    one of its exam's teachers: exam membership is access, so a teacher removed from an exam loses
+    every copy of it at once, graded ones included (those stay attributed to them for the record).
+    """
     copy = get_copy(copy_id)
     if caller.is_admin:
         return copy
-    if copy.teacher_id != caller.id:
+    if copy.teacher_id != caller.id or not grades_exam(copy.exam_id, caller):
         raise Forbidden("This copy is not assigned to you.")
     return copy
+
+
+def grades_exam(exam_id: str, caller: Principal) -> bool:
+    """True while the caller is one of the exam's teachers (consistent read of the exam)."""
+    try:
+        exam = Exam.get(exam_id, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return caller.id in (exam.teacher_ids or set())
 
 
 def student_name(student: Student) -> str:
@@ -94,57 +110,154 @@ def list_copies(exam_id: str, caller: Principal) -> list[dict[str, Any]]:
     ]
 
 
-def identification_queue(exam_id: str) -> list[dict[str, Any]]:
-    """STAGING copies with header image, OCR text and ranked suggestions (batch-level auto matches)."""
+def _header(exam_id: str, copy: Copy, result: OcrResult | None) -> dict[str, Any]:
+    return {
+        "id": copy.id,
+        "anonymous_id": copy.anonymous_id,
+        "upload_id": copy.upload_id,
+        "status": copy.status,
+        "header_url": storage.presigned_get(storage.header_key(exam_id, copy.id)),
+        "ocr_text": result.text if result else None,
+        "ocr_status": "done" if result else "pending",
+        "suggestions": result.suggestions if result else [],
+    }
+
+
+def identification_queue(exam_id: str) -> dict[str, Any]:
+    """The identification desk: STAGING copies with header image, OCR text and ranked suggestions
+    (batch-level auto matches), the identified copies (to correct a mistake), and the roster's students
+    without a copy. One query of the exam's copies and one of its enrolments, no Scan."""
     from chalicelib.services.matching import batch_auto_matches
 
     exams.get_exam(exam_id)
-    copies = [copy for copy in Copy.exam_index.query(exam_id) if copy.status == "STAGING"]
-    results = {r.copy_id: r for r in OcrResult.batch_get([c.id for c in copies])} if copies else {}
-    taken = {copy.student_id for copy in Copy.exam_index.query(exam_id) if copy.student_id}
-    auto = batch_auto_matches({cid: r.suggestions for cid, r in results.items()}, exclude=taken)
-    queue = []
-    for copy in copies:
-        result = results.get(copy.id)
-        queue.append(
+    copies = list(Copy.exam_index.query(exam_id))
+    staging = [copy for copy in copies if copy.status == "STAGING"]
+    identified = [copy for copy in copies if copy.student_id]
+    shown = [*staging, *identified]
+    results = {r.copy_id: r for r in OcrResult.batch_get([c.id for c in shown])} if shown else {}
+    staging_results = {copy.id: results[copy.id] for copy in staging if copy.id in results}
+    taken = {copy.student_id for copy in identified}
+    auto = batch_auto_matches({cid: r.suggestions for cid, r in staging_results.items()}, exclude=taken)
+    enrolled = [enrolment.student_id for enrolment in Enrolment.query(exam_id)]
+    students = {s.id: s for s in Student.batch_get(enrolled)} if enrolled else {}
+    without_copy = sorted(
+        (student for sid, student in students.items() if sid not in taken), key=student_name
+    )
+    return {
+        "copies": [
+            {**_header(exam_id, copy, results.get(copy.id)), "auto_student_id": auto.get(copy.id)}
+            for copy in staging
+        ],
+        "identified": [
             {
-                "id": copy.id,
-                "anonymous_id": copy.anonymous_id,
-                "upload_id": copy.upload_id,
-                "header_url": storage.presigned_get(storage.header_key(exam_id, copy.id)),
-                "ocr_text": result.text if result else None,
-                "ocr_status": "done" if result else "pending",
-                "suggestions": result.suggestions if result else [],
-                "auto_student_id": auto.get(copy.id),
+                **_header(exam_id, copy, results.get(copy.id)),
+                "student": _student_ref(students.get(copy.student_id or "")),
             }
+            for copy in identified
+        ],
+        "students_without_copy": [_student_ref(student) for student in without_copy],
+    }
+
+
+def _student_ref(student: Student | None) -> dict[str, str] | None:
+    return {"id": student.id, "name": student_name(student)} if student else None
+
+
+def claim_key(exam_id: str, student_id: str) -> str:
+    """The uniqueness item that gives one student at most one copy of an exam."""
+    return f"exam-student#{exam_id}#{student_id}"
+
+
+def _claim_owner(exam_id: str, student_id: str) -> str | None:
+    try:
+        return UniqueValue.get(claim_key(exam_id, student_id), consistent_read=True).owner_id
+    except DoesNotExist:
+        return None
+
+
+def _released(exam_id: str) -> bool:
+    try:
+        return Exam.get(exam_id, consistent_read=True).released_at is not None
+    except DoesNotExist:
+        return False
+
+
+RELEASED = "The exam's results are released: unrelease first to change who wrote a copy."
+
+
+def _identify_conflict(copy: Copy, student_id: str) -> Exception:
+    """Why an identify transaction was cancelled, read back after the fact (consistent reads)."""
+    if _released(copy.exam_id):
+        return Conflict(RELEASED)
+    try:
+        Enrolment.get(copy.exam_id, student_id, consistent_read=True)
+    except DoesNotExist:
+        return BadRequest("This student is not on the exam's roster.")
+    owner = _claim_owner(copy.exam_id, student_id)
+    if owner and owner != copy.id:
+        try:
+            other = Copy.get(owner, consistent_read=True).anonymous_id
+        except DoesNotExist:
+            other = owner
+        return Conflict(
+            f"This student is already identified on copy {other}.",
+            extra={"copy_id": owner, "anonymous_id": other},
         )
-    return queue
+    return Conflict("The copy changed meanwhile; reload and try again.")
+
+
+def _unchanged(copy: Copy) -> Any:
+    """Write condition: the copy still has the student and status read before the write."""
+    same_student = (
+        Copy.student_id == copy.student_id if copy.student_id else Copy.student_id.does_not_exist()
+    )
+    return same_student & (Copy.status == copy.status)
 
 
 def identify(copy_id: str, student_id: str, *, actor: Principal, origin: Origin) -> Copy:
-    """STAGING → READY for the given student of the exam's roster (conditional: one winner)."""
+    """Set (or correct) who wrote a copy, in one transaction that decides every rule.
+
+    The student must be enrolled (condition check), the exam not released (condition check), the
+    student's per-exam claim free or this copy's (one student, one copy), and the copy unchanged since
+    read. A correction deletes the previous student's claim. STAGING → READY; other statuses stay.
+    """
     copy = get_copy(copy_id)
+    previous = copy.student_id
+    if previous == student_id:
+        raise Conflict("This copy is already identified with this student.")
+    status = "READY" if copy.status == "STAGING" else copy.status
+    now = utcnow()
     try:
-        Enrolment.get(copy.exam_id, student_id)
-    except DoesNotExist as error:
-        raise BadRequest("This student is not on the exam's roster.") from error
-    other = next(iter(Copy.student_index.query(student_id, Copy.exam_id == copy.exam_id)), None)
-    if other is not None and other.id != copy.id:
-        raise Conflict(f"This student is already identified on copy {other.anonymous_id}.")
-    try:
-        copy.update(
-            actions=[
-                Copy.status.set("READY"),
-                Copy.student_id.set(student_id),
-                Copy.updated_at.set(utcnow()),
-                Copy.version.add(1),
-            ],
-            condition=Copy.status == "STAGING",
-        )
-    except UpdateError as error:
+        with aws.transact_write() as write:
+            write.condition_check(
+                Enrolment, copy.exam_id, student_id, condition=Enrolment.student_id.exists()
+            )
+            write.condition_check(Exam, copy.exam_id, condition=Exam.released_at.does_not_exist())
+            if previous:
+                write.delete(
+                    UniqueValue(claim_key(copy.exam_id, previous)),
+                    condition=UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id),
+                )
+            write.save(
+                UniqueValue(claim_key(copy.exam_id, student_id), owner_id=copy.id),
+                condition=UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id),
+            )
+            write.update(
+                copy,
+                actions=[
+                    Copy.status.set(status),
+                    Copy.student_id.set(student_id),
+                    Copy.updated_at.set(now),
+                    Copy.version.add(1),
+                ],
+                condition=_unchanged(copy),
+            )
+    except TransactWriteError as error:
         if condition_failed(error):
-            raise Conflict("This copy is already identified.") from error
+            raise _identify_conflict(copy, student_id) from error
         raise
+    copy.status, copy.student_id, copy.updated_at = status, student_id, now
+    copy.version = int(copy.version) + 1
     audit.record(
         "copy.identify",
         actor=actor,
@@ -153,9 +266,76 @@ def identify(copy_id: str, student_id: str, *, actor: Principal, origin: Origin)
         target_id=copy.id,
         exam_id=copy.exam_id,
         copy_id=copy.id,
-        metadata={"student_id": student_id},
+        metadata={"student_id": student_id, "previous_student_id": previous},
     )
     return copy
+
+
+def unidentify(copy_id: str, *, actor: Principal, origin: Origin) -> Copy:
+    """Send an identified READY copy back to be identified (→ STAGING, no student, no teacher).
+
+    Refused (409) when it is not identified, once grading started (identify it with the right student
+    instead: the grading is kept), and while the exam is released (a condition check in the same
+    transaction, so a concurrent release cannot slip in).
+    """
+    copy = get_copy(copy_id)
+    if not copy.student_id:
+        raise Conflict("This copy is not identified.")
+    if copy.status != "READY":
+        raise Conflict(
+            "Grading started on this copy: identify it with the right student instead.",
+            extra={"status": copy.status},
+        )
+    previous_student, previous_teacher = copy.student_id, copy.teacher_id
+    now = utcnow()
+    try:
+        with aws.transact_write() as write:
+            write.condition_check(Exam, copy.exam_id, condition=Exam.released_at.does_not_exist())
+            write.delete(
+                UniqueValue(claim_key(copy.exam_id, previous_student)),
+                condition=UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id),
+            )
+            write.update(
+                copy,
+                actions=[
+                    Copy.status.set("STAGING"),
+                    Copy.student_id.remove(),
+                    Copy.teacher_id.remove(),
+                    Copy.updated_at.set(now),
+                    Copy.version.add(1),
+                ],
+                condition=_unchanged(copy),
+            )
+    except TransactWriteError as error:
+        if not condition_failed(error):
+            raise
+        if _released(copy.exam_id):
+            raise Conflict(RELEASED) from error
+        raise Conflict("The copy changed meanwhile (locked or corrected?); reload and try again.") from error
+    copy.status, copy.student_id, copy.teacher_id, copy.updated_at = "STAGING", None, None, now
+    copy.version = int(copy.version) + 1
+    audit.record(
+        "copy.unidentify",
+        actor=actor,
+        origin=origin,
+        target_type="copy",
+        target_id=copy.id,
+        exam_id=copy.exam_id,
+        copy_id=copy.id,
+        metadata={"previous_student_id": previous_student, "previous_teacher_id": previous_teacher},
+    )
+    return copy
+
+
+def identity_answer(copy: Copy) -> dict[str, Any]:
+    """A copy with its student, as the identify and unidentify routes answer."""
+    students = {}
+    if copy.student_id:
+        try:
+            students[copy.student_id] = Student.get(copy.student_id)
+        except DoesNotExist:
+            pass
+    return serialise(copy, students=students, with_identity=True)
 
 
 def _is_locked(copy_id: str) -> bool:
@@ -244,12 +424,19 @@ def reassign(copy_id: str, teacher_id: str, *, actor: Principal, origin: Origin)
     return copy
 
 
-IDENTITY_ACTIONS = frozenset({"copy.identify"})
-IDENTITY_KEYS = frozenset({"student_id", "student", "name", "email"})
+IDENTITY_ACTIONS = frozenset({"copy.identify", "copy.unidentify"})
+IDENTITY_KEYS = frozenset(
+    {"student_id", "previous_student_id", "student", "student_name", "name", "email", "login_id"}
+)
+STAFF_ACTOR_ROLES = frozenset({"admin", "teacher", "system"})
 
 
 def history(copy: Copy, caller: Principal) -> list[dict[str, Any]]:
-    """The copy's audit timeline, oldest first; teachers never see identification details."""
+    """The copy's audit timeline, oldest first.
+
+    Teachers get it without any identity: no identification event, no event whose actor is a student
+    (or unknown), no identity key in the metadata, no IP address.
+    """
     from datetime import timedelta
 
     events = audit.query(
@@ -259,7 +446,7 @@ def history(copy: Copy, caller: Principal) -> list[dict[str, Any]]:
     for event in reversed(events):
         item = audit.serialise(event)
         if not caller.is_admin:
-            if event.action in IDENTITY_ACTIONS:
+            if event.action in IDENTITY_ACTIONS or event.actor_role not in STAFF_ACTOR_ROLES:
                 continue
             item["metadata"] = {k: v for k, v in (item["metadata"] or {}).items() if k not in IDENTITY_KEYS}
             item.pop("ip", None)
@@ -268,13 +455,16 @@ def history(copy: Copy, caller: Principal) -> list[dict[str, Any]]:
 
 
 def teacher_copies(caller: Principal) -> list[dict[str, Any]]:
-    """Every copy dispatched to the caller, with its exam's name, anonymous."""
-    from chalicelib.models.exams import Exam
-
+    """The copies dispatched to the caller in exams they still grade, with the exam's name, anonymous."""
     copies = list(Copy.teacher_index.query(caller.id))
     exam_ids = list({copy.exam_id for copy in copies})
-    names = {exam.id: exam.name for exam in Exam.batch_get(exam_ids)} if exam_ids else {}
+    graded_by_caller = {
+        exam.id: exam.name
+        for exam in (Exam.batch_get(exam_ids) if exam_ids else [])
+        if caller.id in (exam.teacher_ids or set())
+    }
     return [
-        {**serialise(copy, with_identity=False), "exam_name": names.get(copy.exam_id, "")}
-        for copy in sorted(copies, key=lambda c: (names.get(c.exam_id, ""), c.anonymous_id))
+        {**serialise(copy, with_identity=False), "exam_name": graded_by_caller[copy.exam_id]}
+        for copy in sorted(copies, key=lambda c: (graded_by_caller.get(c.exam_id, ""), c.anonymous_id))
+        if copy.exam_id in graded_by_caller
     ]

@@ -203,8 +203,18 @@ def set_marking_scheme(exam_id: str, nodes: Any, *, actor: Principal, origin: Or
     return exam
 
 
+# A removed teacher's copies that go back to dispatch; graded work (GRADING_IN_PROGRESS, GRADING_FAILED,
+# GRADED) keeps its teacher for the record (an admin retries a failed render or reopens a graded copy).
+RETURN_TO_DISPATCH = ("STAGING", "READY", "LOCKED")
+
+
 def set_teachers(exam_id: str, teacher_ids: list[str], *, actor: Principal, origin: Origin) -> Exam:
-    """Assign the teachers who grade the exam (each must be an active teacher)."""
+    """Assign the teachers who grade the exam (each must be an active teacher).
+
+    Exam membership is access: a removed teacher loses the exam's copies at once (the copy routes check
+    membership), and their copies that are not graded return to dispatch (see ``RETURN_TO_DISPATCH``),
+    their locks broken (audited ``lock.break``, reason ``teacher_removed``).
+    """
     exam = get_exam(exam_id)
     wanted = sorted(set(teacher_ids))
     found = {user.id: user for user in User.batch_get(wanted)} if wanted else {}
@@ -213,8 +223,10 @@ def set_teachers(exam_id: str, teacher_ids: list[str], *, actor: Principal, orig
     ]
     if bad:
         raise BadRequest(f"Not an active teacher: {', '.join(bad)}.")
+    removed = sorted((exam.teacher_ids or set()) - set(wanted))
     action = Exam.teacher_ids.set(set(wanted)) if wanted else Exam.teacher_ids.remove()
     exam = _save_changes(exam, [action])
+    unassigned = unassign_non_members(exam_id, set(wanted), actor=actor, origin=origin)
     audit.record(
         "exam.teachers",
         actor=actor,
@@ -222,6 +234,37 @@ def set_teachers(exam_id: str, teacher_ids: list[str], *, actor: Principal, orig
         target_type="exam",
         target_id=exam.id,
         exam_id=exam.id,
-        metadata={"teacher_ids": wanted},
+        metadata={"teacher_ids": wanted, "removed": removed, "unassigned": unassigned},
     )
     return exam
+
+
+def unassign_non_members(exam_id: str, members: set[str], *, actor: Principal, origin: Origin) -> int:
+    """Return to dispatch the exam's not-yet-graded copies held by someone no longer one of its teachers.
+
+    Idempotent (a repeated call finishes an interrupted one); every write is conditional on the copy
+    still being that teacher's and in the same state. The number of copies unassigned.
+    """
+    from chalicelib.services import locks
+
+    count = 0
+    for copy in Copy.exam_index.query(exam_id):
+        teacher = copy.teacher_id
+        if not teacher or teacher in members or copy.status not in RETURN_TO_DISPATCH:
+            continue
+        if copy.status == "LOCKED" and locks.break_for_unassignment(
+            copy, teacher, actor, origin, reason="teacher_removed"
+        ):
+            count += 1
+            continue
+        try:
+            copy.update(
+                actions=[Copy.teacher_id.remove(), Copy.updated_at.set(utcnow()), Copy.version.add(1)],
+                condition=(Copy.teacher_id == teacher) & Copy.status.is_in(*RETURN_TO_DISPATCH),
+            )
+        except UpdateError as error:
+            if condition_failed(error):
+                continue  # graded or reassigned meanwhile: leave it
+            raise
+        count += 1
+    return count

@@ -167,3 +167,50 @@ def release(copy: Copy, caller: Principal, token: str | None, origin: Origin) ->
         copy_id=copy.id,
         metadata={"holder": lock.holder_name} if lock else {},
     )
+
+
+def break_for_unassignment(
+    copy: Copy, teacher_id: str, caller: Principal, origin: Origin, reason: str
+) -> bool:
+    """LOCKED → READY without its teacher, the teacher's lock deleted, in one transaction (audited).
+
+    False (nothing written) when someone else holds a live lock on it (an admin) or the copy changed
+    meanwhile (finalised, released, reassigned).
+    """
+    now = utcnow()
+    lock = current_lock(copy.id)
+    if lock is not None and lock.holder_id != teacher_id:
+        return False
+    try:
+        with aws.transact_write() as write:
+            write.delete(
+                Lock(copy.id),
+                condition=Lock.copy_id.does_not_exist()
+                | (Lock.holder_id == teacher_id)
+                | (Lock.expires_at <= now),
+            )
+            write.update(
+                copy,
+                actions=[
+                    Copy.status.set("READY"),
+                    Copy.teacher_id.remove(),
+                    Copy.updated_at.set(now),
+                    Copy.version.add(1),
+                ],
+                condition=(Copy.status == "LOCKED") & (Copy.teacher_id == teacher_id),
+            )
+    except TransactWriteError as error:
+        if condition_failed(error):
+            return False
+        raise
+    audit.record(
+        "lock.break",
+        actor=caller,
+        origin=origin,
+        target_type="copy",
+        target_id=copy.id,
+        exam_id=copy.exam_id,
+        copy_id=copy.id,
+        metadata={"holder": lock.holder_name if lock else None, "teacher_id": teacher_id, "reason": reason},
+    )
+    return True

@@ -161,6 +161,11 @@ describe('identification desk', () => {
     press(search(), 'ArrowUp')
     await flush()
     expect(selectedIds()).toEqual(['s3'])
+    // Not a confident match: the first Enter warns, the second one confirms.
+    press(search(), 'Enter')
+    await flush()
+    expect(posted).toHaveLength(1)
+    expect(byTestId(root(), 'ident-warning').textContent).toContain('No confident match for 7F3A-002')
     press(search(), 'Enter')
     await vi.waitFor(() => expect(counter()).toBe('3 / 3'))
     expect(posted[1]).toEqual(['c2', { student_id: 's3' }])
@@ -172,6 +177,8 @@ describe('identification desk', () => {
     await flush()
     expect(options().map((o) => o.dataset.studentId)).toEqual(['s4'])
     expect(selectedIds()).toEqual(['s4'])
+    press(search(), 'Enter')
+    await flush()
     press(search(), 'Enter')
     await vi.waitFor(() => byTestId(root(), 'ident-done'))
     expect(posted[2]).toEqual(['c3', { student_id: 's4' }])
@@ -220,6 +227,8 @@ describe('identification desk', () => {
     expect(selectedIds()).toEqual(['s2'])
     expect(document.activeElement).toBe(search())
     byTestId<HTMLButtonElement>(root(), 'ident-confirm').click()
+    await flush()
+    byTestId<HTMLButtonElement>(root(), 'ident-warning-confirm').click()
     await vi.waitFor(() => expect(counter()).toBe('3 / 3'))
     expect(calls.find((c) => c.method === 'POST')).toMatchObject({ url: '/api/copies/c2/identify', body: { student_id: 's2' } })
   })
@@ -241,6 +250,101 @@ describe('identification desk', () => {
     await vi.waitFor(() => expect(counter()).toBe('1 / 2'))
     expect(byTestId<HTMLImageElement>(root(), 'ident-header').getAttribute('src')).toBe('/api/copies/c2/header.png')
     expect(byTestId(root(), 'ident-info').textContent).toContain('already identified')
+  })
+
+  it('warns before confirming a name other than the confident match; Escape goes back', async () => {
+    const { calls } = mockDesk()
+    await open()
+    press(search(), 'ArrowDown') // from the auto match s1 to s2
+    await flush()
+    expect(selectedIds()).toEqual(['s2'])
+    press(search(), 'Enter')
+    await flush()
+    expect(byTestId(root(), 'ident-warning').textContent).toContain('DUPOND Marc is not the confident match (DUPONT Éloïse)')
+    expect(calls.some((c) => c.method === 'POST')).toBe(false)
+    press(search(), 'Escape')
+    await flush()
+    expect(root().querySelector('[data-testid="ident-warning"]')).toBeNull()
+    press(search(), 'ArrowUp')
+    await flush()
+    press(search(), 'Enter') // the confident match: no warning
+    await vi.waitFor(() => expect(counter()).toBe('2 / 3'))
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.body)).toEqual([{ student_id: 's1' }])
+  })
+
+  it('Undo sends the last confirmed copy back to the desk', async () => {
+    let queue = QUEUE
+    const { calls } = mockFetch({
+      'GET /api/exams/ex1': json(200, examFixture()),
+      'GET /api/exams/ex1/identification': () => json(200, { copies: queue, identified: [], students_without_copy: [] }),
+      'GET /api/exams/ex1/students': json(200, { students: STUDENTS }),
+      'GET /api/exams/ex1/copies': json(200, { copies: [] }),
+      'POST /api/copies/c1/identify': () => {
+        queue = QUEUE.slice(1)
+        return json(200, { id: 'c1', status: 'READY', student: { id: 's1', name: 'DUPONT Éloïse' } })
+      },
+      'POST /api/copies/c1/unidentify': () => {
+        queue = QUEUE
+        return json(200, { id: 'c1', status: 'STAGING', student: null })
+      },
+    })
+    await open()
+    press(search(), 'Enter')
+    await vi.waitFor(() => expect(byTestId(root(), 'ident-last').textContent).toContain('DUPONT Éloïse'))
+    byTestId<HTMLButtonElement>(root(), 'ident-undo').click()
+    await vi.waitFor(() => expect(byTestId(root(), 'ident-anonymous-id').textContent).toBe('7F3A-001'))
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.url)).toEqual([
+      '/api/copies/c1/identify',
+      '/api/copies/c1/unidentify',
+    ])
+    expect(byTestId(root(), 'ident-info').textContent).toContain('7F3A-001 is back to be identified')
+    expect(root().querySelector('[data-testid="ident-last"]')).toBeNull()
+  })
+
+  it('lists the students without a copy and changes the student of an identified copy (undo gives it back)', async () => {
+    const identified = [
+      { id: 'c9', anonymous_id: '7F3A-009', header_url: '/h9', ocr_text: 'ZOE', suggestions: [], status: 'READY',
+        student: { id: 's5', name: 'CÔTÉ-NGÔ Zoé' } },
+    ]
+    const posted: unknown[] = []
+    mockFetch({
+      'GET /api/exams/ex1': json(200, examFixture()),
+      'GET /api/exams/ex1/identification': json(200, {
+        copies: QUEUE,
+        identified,
+        students_without_copy: [{ id: 's6', name: 'DE LA CŒUR Jean' }],
+      }),
+      'GET /api/exams/ex1/students': json(200, { students: STUDENTS }),
+      'GET /api/exams/ex1/copies': json(200, { copies: [] }),
+      'POST /api/copies/c9/identify': (c) => {
+        posted.push(c.body)
+        return json(200, { id: 'c9', status: 'READY' })
+      },
+    })
+    await open()
+    expect(allByTestId(root(), 'ident-without-copy-student').map((li) => li.textContent)).toEqual(['DE LA CŒUR Jean'])
+
+    byTestId<HTMLInputElement>(root(), 'ident-show-identified').click()
+    await flush()
+    expect(byTestId(root(), 'ident-identified-row').textContent).toContain('CÔTÉ-NGÔ Zoé')
+    byTestId<HTMLButtonElement>(root(), 'ident-change').click()
+    await flush()
+    expect(byTestId(root(), 'ident-anonymous-id').textContent).toBe('7F3A-009')
+    expect(byTestId(root(), 'ident-correcting').textContent).toContain('now CÔTÉ-NGÔ Zoé')
+    expect(document.activeElement).toBe(search())
+
+    typeInto(search(), 'jean')
+    await flush()
+    press(search(), 'Enter')
+    await flush()
+    expect(byTestId(root(), 'ident-warning').textContent).toContain('is now CÔTÉ-NGÔ Zoé: give it to DE LA CŒUR Jean instead?')
+    press(search(), 'Enter')
+    await vi.waitFor(() => expect(posted).toEqual([{ student_id: 's6' }]))
+    await vi.waitFor(() => expect(byTestId(root(), 'ident-anonymous-id').textContent).toBe('7F3A-001'))
+
+    byTestId<HTMLButtonElement>(root(), 'ident-undo').click()
+    await vi.waitFor(() => expect(posted).toEqual([{ student_id: 's6' }, { student_id: 's5' }]))
+    await vi.waitFor(() => expect(byTestId(root(), 'ident-info').textContent).toContain("CÔTÉ-NGÔ Zoé's copy again"))
   })
 
   it('shows the done state when nothing waits for identification', async () => {
