@@ -13,6 +13,7 @@ RENDER_SPECS_PREFIX = "renders/"
 PAGES_PREFIX = "pages/"
 FINAL_PREFIX = "final/"
 EXPORTS_PREFIX = "exports/"
+JOBS_PREFIX = "jobs/"  # account jobs' inputs (roster rows, students to reset): the accounts function
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ EVENT_ROUTES: tuple[EventRoute, ...] = (
     EventRoute("ingest", SCANS_PREFIX, ".pdf", visibility_timeout=900),
     EventRoute("ocr", HEADERS_PREFIX, ".jpg"),
     EventRoute("render", RENDER_SPECS_PREFIX, ".json"),
+    EventRoute("accounts", JOBS_PREFIX, ".json", visibility_timeout=900),
 )
 
 

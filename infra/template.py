@@ -35,6 +35,7 @@ from chalicelib.resources import (
     EXPORTS_PREFIX,
     FINAL_PREFIX,
     HEADERS_PREFIX,
+    JOBS_PREFIX,
     PAGES_PREFIX,
     RENDER_SPECS_PREFIX,
     SCANS_PREFIX,
@@ -156,6 +157,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             S3Grant(("s3:PutObject",), (FINAL_PREFIX,))),
     ),
     FunctionSpec(
+        name="accounts",
+        description="Create roster accounts or reset passwords in resumable chunks (Argon2id hashing).",
+        memory_mb=2048,  # two vCPUs: the chunk's passwords are hashed on two threads
+        timeout_s=900,
+        batch_size=1,
+        tables={"account-jobs": DDB_WRITE, "credential-parts": DDB_WRITE, "students": DDB_WRITE,
+                "enrolments": DDB_WRITE, "unique-values": DDB_WRITE, "audit-events": DDB_APPEND},
+        # Get the job's rows; put them again to continue in a fresh invocation; delete them when done.
+        s3=(S3Grant(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), (JOBS_PREFIX,)),),
+    ),
+    FunctionSpec(
         name="maintenance",
         description="Recover stuck copies, expire stale locks, clean orphans, publish metrics.",
         memory_mb=512,
@@ -175,7 +187,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 API_TABLE_ACCESS = DDB_WRITE
 API_S3 = (
     S3Grant(("s3:GetObject",), (SCANS_PREFIX, PAGES_PREFIX, HEADERS_PREFIX, FINAL_PREFIX, EXPORTS_PREFIX)),
-    S3Grant(("s3:PutObject",), (SCANS_PREFIX, RENDER_SPECS_PREFIX, EXPORTS_PREFIX)),
+    S3Grant(("s3:PutObject",), (SCANS_PREFIX, RENDER_SPECS_PREFIX, EXPORTS_PREFIX, JOBS_PREFIX)),
 )
 
 

@@ -144,7 +144,7 @@ def parse_roster(data: bytes) -> tuple[list[RosterRow], list[LineError]]:
     width = len(PRONOTE_HEADER if pronote else PLAIN_HEADER)
     rows: list[RosterRow] = []
     errors: list[LineError] = []
-    emails: dict[str, int] = {}
+    seen: dict[str, int] = {}
     try:
         for cells in reader:
             line = reader.line_num
@@ -160,17 +160,34 @@ def parse_roster(data: bytes) -> tuple[list[RosterRow], list[LineError]]:
             except ValueError as error:
                 errors.append(LineError(line, str(error)))
                 continue
-            if row.email and row.email in emails:
-                errors.append(
-                    LineError(line, f"the e-mail {row.email} is already on line {emails[row.email]}")
-                )
+            problem = _duplicate(row, seen)
+            if problem:
+                errors.append(LineError(line, problem))
                 continue
-            if row.email:
-                emails[row.email] = line
             rows.append(row)
     except csv.Error as error:
         raise RosterFileError(f"Line {reader.line_num} cannot be read: {error}.") from error
     return rows, errors
+
+
+def _duplicate(row: RosterRow, seen: dict[str, int]) -> str | None:
+    """Why ``row`` repeats an earlier line of the file (its e-mail, number or name and birth date)."""
+    keys = []
+    if row.email:
+        keys.append((f"e-mail#{row.email}", f"the e-mail {row.email}"))
+    if row.student_number:
+        keys.append((f"number#{row.student_number}", f"the student number {row.student_number}"))
+    if not keys:
+        keys.append(
+            (f"identity#{identity_key(row.last_name, row.first_name, row.birth_date)}",
+             "the same name and birth date (without e-mail or student number)")
+        )
+    for key, what in keys:
+        if key in seen:
+            return f"{what} is already on line {seen[key]}"
+    for key, _ in keys:
+        seen[key] = row.line
+    return None
 
 
 def _row(cells: list[str], line: int, pronote: bool) -> RosterRow:
@@ -184,7 +201,7 @@ def _row(cells: list[str], line: int, pronote: bool) -> RosterRow:
     last_name, first_name = _clean(last_name), _clean(first_name)
     if not last_name or not first_name:
         raise ValueError("the last name and the first name are required")
-    return RosterRow(
+    row = RosterRow(
         line,
         last_name,
         first_name,
@@ -194,3 +211,98 @@ def _row(cells: list[str], line: int, pronote: bool) -> RosterRow:
         _clean(group),
         _clean(number),
     )
+    if not (row.email or row.student_number or row.birth_date):
+        raise ValueError(
+            "an e-mail, a student number or a birth date is required: a name alone cannot tell two "
+            "students apart"
+        )
+    return row
+
+
+# --------------------------------------------------------------------------------- identity rules
+
+
+@dataclass(frozen=True)
+class Known:
+    """What the rules need to know about an existing student."""
+
+    id: str
+    email: str | None
+    student_number: str | None
+
+
+@dataclass(frozen=True)
+class Create:
+    """The row is a new student."""
+
+
+@dataclass(frozen=True)
+class Update:
+    """The row is this existing student."""
+
+    student_id: str
+
+
+Decision = Create | Update | LineError
+
+
+def decide(
+    row: RosterRow,
+    *,
+    by_email: Known | None,
+    by_number: Known | None,
+    namesakes: list[str],
+) -> Decision:
+    """Which student a row is: matched by e-mail or student number only, never by name alone.
+
+    ``by_email`` / ``by_number`` own the row's e-mail / student number claims; ``namesakes`` are the
+    students of this exam's roster with the row's name and birth date (used only when the row has
+    neither an e-mail nor a student number). An ambiguous row is a line error and changes nothing.
+    """
+    if by_email and by_number and by_email.id != by_number.id:
+        return LineError(
+            row.line,
+            f"the e-mail {row.email} and the student number {row.student_number} belong to two "
+            "different students",
+        )
+    if by_number and row.email and by_number.email and by_number.email != row.email:
+        return LineError(
+            row.line, f"the student number {row.student_number} belongs to a student with another e-mail"
+        )
+    if (
+        by_email
+        and row.student_number
+        and by_email.student_number
+        and by_email.student_number != row.student_number
+    ):
+        return LineError(
+            row.line, f"the e-mail {row.email} belongs to a student with another student number"
+        )
+    match = by_email or by_number
+    if match:
+        return Update(match.id)
+    if row.email or row.student_number:
+        return Create()
+    if len(namesakes) > 1:
+        return LineError(
+            row.line,
+            f"{len(namesakes)} students of this exam are called {row.first_name} {row.last_name} with "
+            "this birth date: add an e-mail or a student number",
+        )
+    return Update(namesakes[0]) if namesakes else Create()
+
+
+def login_base(first_name: str, last_name: str) -> str:
+    """``("Élodie", "DE LA TOUR")`` → ``"elodie.de-la-tour"``: lower-case ASCII, never an ``@``."""
+
+    def part(text: str) -> str:
+        ascii_text = fold(text).encode("ascii", "ignore").decode()
+        words = re.findall(r"[a-z0-9]+", ascii_text)
+        return "-".join(words)[:30].strip("-")
+
+    return ".".join(filter(None, (part(first_name), part(last_name)))) or "student"
+
+
+def login_id(base: str, number: int) -> str:
+    """A generated sign-in id: ``lucas.martin.482``."""
+    return f"{base}.{number}"

@@ -8,6 +8,7 @@ from chalicelib.models.audit import AuditEvent
 from chalicelib.models.copies import Copy, Page
 from chalicelib.models.exams import Exam, Upload
 from chalicelib.models.grading import Annotation, BankComment, Draft, Lock, ScoreSheet
+from chalicelib.models.jobs import AccountJob, CredentialPart
 from chalicelib.models.ocr import OcrResult
 from chalicelib.models.ratelimits import RateLimitWindow
 from chalicelib.models.students import CredentialSheet, Enrolment, Student
@@ -20,6 +21,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     Student,
     Enrolment,
     CredentialSheet,
+    AccountJob,
+    CredentialPart,
     Exam,
     Upload,
     Copy,

@@ -1,16 +1,16 @@
-"""Exams, marking schemes, teachers, roster and uploads (admins; teachers read their exams)."""
+"""Exams, marking schemes, teachers and uploads (admins; teachers read their exams)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.access import ADMIN, STAFF
-from chalicelib.errors import BadRequest, PayloadTooLarge
-from chalicelib.services import credentials, exams, roster, uploads
+from chalicelib.errors import BadRequest
+from chalicelib.services import exams, uploads
 from chalicelib.web import RequestContext, empty_response, endpoint, json_response
 
 blueprint = Blueprint(__name__)
@@ -105,49 +105,6 @@ def put_teachers(ctx: RequestContext, exam_id: str):
     body = ctx.body(TeachersBody)
     exam = exams.set_teachers(exam_id, body.teacher_ids, actor=ctx.caller, origin=ctx.origin)
     return {"teacher_ids": sorted(exam.teacher_ids or [])}
-
-
-@endpoint(
-    blueprint,
-    "/api/exams/{exam_id}/roster",
-    methods=["POST"],
-    access=ADMIN,
-    content_types=["text/csv", "text/plain", "application/octet-stream"],
-)
-def import_roster(ctx: RequestContext, exam_id: str):
-    """Import students from a CSV body (Pronote export or plain header)."""
-    data = ctx.request.raw_body or b""
-    if len(data) > 2 * 1024 * 1024:
-        raise PayloadTooLarge("The roster file is larger than 2 MB.")
-    report = roster.import_roster(exam_id, data, actor=ctx.caller, origin=ctx.origin)
-    url = f"/api/credentials/{report.credentials_token}" if report.credentials_token else None
-    return {
-        "created": report.created,
-        "updated": report.updated,
-        "errors": [{"line": error.line, "message": error.message} for error in report.errors],
-        "credentials_csv_url": url,
-    }
-
-
-@endpoint(blueprint, "/api/credentials/{token}", methods=["GET"], access=ADMIN)
-def download_credentials(ctx: RequestContext, token: str):
-    """The one-time credentials sheet of an import (CSV attachment)."""
-    exam_id, data = credentials.take_sheet(token, ctx.caller, ctx.origin)
-    return Response(
-        body=data.decode("utf-8"),
-        status_code=200,
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="credentials-{exam_id[:8]}.csv"',
-        },
-    )
-
-
-@endpoint(blueprint, "/api/exams/{exam_id}/students", methods=["GET"], access=ADMIN)
-def list_students(ctx: RequestContext, exam_id: str):
-    """The exam's roster."""
-    exams.get_exam(exam_id)
-    return {"students": [roster.serialise_student(s) for s in roster.exam_students(exam_id)]}
 
 
 @endpoint(blueprint, "/api/exams/{exam_id}/uploads", methods=["POST"], access=ADMIN)

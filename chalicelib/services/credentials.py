@@ -1,46 +1,81 @@
 """One-time credential sheets: the CSV of initial passwords, downloadable once, shortly.
 
-The sheet is encrypted (Fernet) with a key that is the link's token itself; only a hash of the token
-is stored, so the stored data never reveals a password, and a download deletes it.
+A single student's sheet is encrypted (Fernet) with a key that is the link's token itself; only a hash
+of the token is stored, so the stored data never reveals a password, and a download deletes it. A job's
+sheet is stored in parts, one per chunk, encrypted with a key derived from the secret key and the job
+id (the function writes them, the API reads them once). Sheets are French-Excel CSV: UTF-8 with BOM,
+``;``, CRLF, every user-text cell through the formula-injection guard.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import io
+import json
+from collections.abc import Iterable
 from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from chalicelib.domain.principal import Origin, Principal
+from chalicelib.domain.pronote import safe_cell
 from chalicelib.errors import NotFound
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.students import CredentialSheet
 from chalicelib.services import audit
+from chalicelib.settings import get_settings
 
 LIFETIME = timedelta(minutes=10)
-HEADER = ("last_name", "first_name", "email", "initial_password")
+HEADER = ("last_name", "first_name", "sign_in", "initial_password")
+SheetRow = tuple[str, str, str, str]  # last name, first name, sign-in (e-mail or sign-in id), password
+
+
+def sheet_csv(rows: Iterable[SheetRow]) -> bytes:
+    """The credentials sheet: BOM, ``;``, CRLF, user text guarded against spreadsheet formulas."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADER)
+    for last_name, first_name, sign_in, password in rows:
+        writer.writerow((safe_cell(last_name), safe_cell(first_name), safe_cell(sign_in), password))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _job_fernet(job_id: str) -> Fernet:
+    """The Fernet key of a job's sheet parts: HKDF of the secret key, bound to the job id."""
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=f"korrigo-credentials:{job_id}".encode()
+    ).derive(get_settings().secret_key.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt_part(job_id: str, rows: list[SheetRow]) -> bytes:
+    """One chunk's sheet rows, encrypted for storage."""
+    return _job_fernet(job_id).encrypt(json.dumps(rows).encode())
+
+
+def decrypt_part(job_id: str, ciphertext: bytes) -> list[SheetRow]:
+    """The sheet rows of one stored part."""
+    return [tuple(row) for row in json.loads(_job_fernet(job_id).decrypt(ciphertext))]
 
 
 def _sheet_id(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def store_sheet(exam_id: str, owner: Principal, rows: list[tuple[str, str, str, str]]) -> str:
+def store_sheet(exam_id: str, owner: Principal, rows: list[SheetRow]) -> str:
     """Encrypt and store a sheet; returns the one-time token of its link."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(rows)
     token = Fernet.generate_key().decode()
     expires = utcnow() + LIFETIME
     CredentialSheet(
         _sheet_id(token),
         exam_id=exam_id,
         owner_id=owner.id,
-        ciphertext=Fernet(token.encode()).encrypt(("\ufeff" + buffer.getvalue()).encode()),
+        ciphertext=Fernet(token.encode()).encrypt(sheet_csv(rows)),
         expires_at=expires,
         ttl=expires,
     ).save()
@@ -70,7 +105,7 @@ def take_sheet(token: str, caller: Principal, origin: Origin) -> tuple[str, byte
         actor=caller,
         origin=origin,
         target_type="exam",
-        target_id=sheet.exam_id,
-        exam_id=sheet.exam_id,
+        target_id=sheet.exam_id or None,
+        exam_id=sheet.exam_id or None,  # a student's own reset may not name an exam
     )
     return sheet.exam_id, data

@@ -34,6 +34,7 @@ def serialise(student: Student) -> dict[str, Any]:
         "class_name": student.class_name,
         "group": student.group,
         "student_number": student.student_number,
+        "birth_date": student.birth_date,
         "active": bool(student.active),
         "must_change_password": bool(student.must_change_password),
         "initial_password_expires_at": expires.isoformat() if expires else None,

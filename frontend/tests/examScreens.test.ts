@@ -163,22 +163,30 @@ describe('teachers', () => {
 
 describe('roster import screen', () => {
   const CSV = 'last_name;first_name;email;class;group;student_number\nLee;Sam;sam@x.test;3A;G1;42\nNoël;Zoé;zoe@x.test;3A;G2;43\n'
+  const job = (fields: Record<string, unknown>) => ({
+    job_id: 'j1', kind: 'roster_import', status: 'PENDING', total: 1, processed: 0, created: 0, updated: 0,
+    errors: [{ line: 3, message: 'Invalid email address.' }], error: null, credentials_csv_url: null, ...fields,
+  })
 
-  it('previews the file, posts it raw, and shows the counts, errors and the one-time credentials link', async () => {
+  it('previews the file, posts it raw, follows the import job, then shows the counts, errors and the one-time link', async () => {
     let students: unknown[] = []
+    let polls = 0
     const { calls } = mockFetch({
       'GET /api/exams/ex1': json(200, examFixture()),
       'GET /api/exams/ex1/students': () => json(200, { students }),
-      'POST /api/exams/ex1/roster': () => {
+      'POST /api/exams/ex1/roster': json(202, {
+        job_id: 'j1',
+        status: 'PENDING',
+        total: 1,
+        errors: [{ line: 3, message: 'Invalid email address.' }],
+      }),
+      'GET /api/exams/ex1/account-jobs/j1': () => {
+        polls += 1
+        if (polls === 1) return json(200, job({ status: 'RUNNING', processed: 0 }))
         students = [
-          { id: 's1', last_name: 'Lee', first_name: 'Sam', email: 'sam@x.test', class_name: '3A', group: 'G1', student_number: '42', birth_date: null },
+          { id: 's1', last_name: 'Lee', first_name: 'Sam', email: 'sam@x.test', login_id: null, class_name: '3A', group: 'G1', student_number: '42', birth_date: null },
         ]
-        return json(200, {
-          created: 1,
-          updated: 0,
-          errors: [{ line: 3, message: 'Invalid email address.' }],
-          credentials_csv_url: '/api/credentials/one-time-token',
-        })
+        return json(200, job({ status: 'DONE', processed: 1, created: 1, credentials_csv_url: '/api/exams/ex1/account-jobs/j1/credentials' }))
       },
     })
     view = await mountAt('/admin/exams/ex1/roster')
@@ -191,17 +199,19 @@ describe('roster import screen', () => {
     expect(byTestId(root(), 'roster-preview').textContent).toContain('3 lines')
 
     byTestId<HTMLButtonElement>(root(), 'roster-import').click()
-    await vi.waitFor(() => byTestId(root(), 'roster-created'))
+    await vi.waitFor(() => byTestId(root(), 'roster-progress'))
     const post = calls.find((c) => c.method === 'POST')!
     expect(post.headers.get('Content-Type')).toBe('text/csv')
     expect(post.headers.get('X-CSRF-Token')).toBe('tok')
     expect(post.body).toBe(file)
+    expect(byTestId(root(), 'roster-progress').textContent).toContain('0 / 1')
 
+    await vi.waitFor(() => byTestId(root(), 'roster-created'), { timeout: 3000 })
     expect(byTestId(root(), 'roster-created').textContent).toBe('1')
     expect(byTestId(root(), 'roster-updated').textContent).toBe('0')
     expect(byTestId(root(), 'roster-errors').textContent).toContain('Invalid email address.')
     const link = byTestId<HTMLAnchorElement>(root(), 'roster-credentials')
-    expect(link.getAttribute('href')).toBe('/api/credentials/one-time-token')
+    expect(link.getAttribute('href')).toBe('/api/exams/ex1/account-jobs/j1/credentials')
     expect(link.textContent).toContain('Download credentials (once)')
     expect(byTestId(root(), 'roster-credentials-box').textContent).toContain('works only once')
     await vi.waitFor(() => expect(allByTestId(root(), 'student-row')).toHaveLength(1))

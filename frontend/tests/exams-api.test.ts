@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ApiError, resetClientState, setCsrfToken } from '../src/api/client'
 import { examsApi, fieldErrors, lineErrors, schemeErrorTarget } from '../src/api/exams'
+import { rosterApi } from '../src/api/roster'
 import { apiError, json, mockFetch, staffAdmin } from './helpers'
 
 beforeEach(() => resetClientState())
@@ -9,15 +10,18 @@ afterEach(() => resetClientState())
 /** Pronote export with a BOM and accents, as the school's software writes it. */
 const PRONOTE = '\uFEFFÉlèves;Né(e) le;Adresse E-mail;Classe;Groupe\r\nDUPONT Éloïse;03/04/2009;eloise@school.test;3A;G1\r\n'
 
+/** The import runs as a job: the API answers at once with its id and the parsed rows' count. */
+const ACCEPTED = { job_id: 'job1', status: 'PENDING', total: 1, errors: [] }
+
 describe('roster import', () => {
   it('POSTs the raw file with Content-Type text/csv and the CSRF token', async () => {
     setCsrfToken('tok-csrf')
     const { calls } = mockFetch({
-      'POST /api/exams/ex1/roster': json(200, { created: 1, updated: 0, errors: [], credentials_csv_url: '/api/dl/abc' }),
+      'POST /api/exams/ex1/roster': json(202, ACCEPTED),
     })
     const file = new File([PRONOTE], 'eleves.csv', { type: 'application/vnd.ms-excel' })
 
-    const result = await examsApi.importRoster('ex1', file)
+    const result = await rosterApi.importRoster('ex1', file)
 
     expect(calls).toHaveLength(1)
     const call = calls[0]!
@@ -31,16 +35,16 @@ describe('roster import', () => {
     const bytes = new Uint8Array(await (call.body as Blob).arrayBuffer())
     expect(Array.from(bytes.slice(0, 3))).toEqual([0xef, 0xbb, 0xbf])
     expect(new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes)).toBe(PRONOTE)
-    expect(result).toEqual({ created: 1, updated: 0, errors: [], credentials_csv_url: '/api/dl/abc' })
+    expect(result).toEqual(ACCEPTED)
   })
 
   it('sends CSV text unchanged (no JSON quoting)', async () => {
     setCsrfToken('tok')
     const { calls } = mockFetch({
-      'POST /api/exams/ex1/roster': json(200, { created: 0, updated: 2, errors: [], credentials_csv_url: null }),
+      'POST /api/exams/ex1/roster': json(202, ACCEPTED),
     })
     const text = 'last_name,first_name,email\nLee,Sam,sam@x.test\n'
-    await examsApi.importRoster('ex1', text)
+    await rosterApi.importRoster('ex1', text)
     expect(calls[0]!.body).toBe(text)
     expect(calls[0]!.headers.get('Content-Type')).toBe('text/csv')
   })
@@ -48,9 +52,9 @@ describe('roster import', () => {
   it('after a reload, fetches the CSRF token before posting the file', async () => {
     const { calls } = mockFetch({
       'GET /api/me': json(200, { user: staffAdmin, csrf_token: 'from-me' }),
-      'POST /api/exams/ex1/roster': json(200, { created: 0, updated: 0, errors: [], credentials_csv_url: null }),
+      'POST /api/exams/ex1/roster': json(202, ACCEPTED),
     })
-    await examsApi.importRoster('ex1', new Blob(['a,b\n'], { type: 'text/csv' }))
+    await rosterApi.importRoster('ex1', new Blob(['a,b\n'], { type: 'text/csv' }))
     expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual(['GET /api/me', 'POST /api/exams/ex1/roster'])
     expect(calls[1]!.headers.get('X-CSRF-Token')).toBe('from-me')
   })
@@ -63,7 +67,7 @@ describe('roster import', () => {
         errors: [{ line: 1, message: 'Unknown column "Foo".' }],
       }),
     })
-    const err = await examsApi.importRoster('ex1', 'Foo\n1\n').catch((e: unknown) => e)
+    const err = await rosterApi.importRoster('ex1', 'Foo\n1\n').catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ApiError)
     expect(err).toMatchObject({ status: 400, code: 'invalid_csv', message: 'Unknown header.' })
     expect(lineErrors(err)).toEqual([{ line: 1, message: 'Unknown column "Foo".' }])

@@ -86,7 +86,8 @@ class Platform:
         self.env.update(MOTO_ENABLE_RECORDING="1", MOTO_RECORDER_FILEPATH=str(recording))
         self._start(
             "emulator",
-            [sys.executable, "-m", "infra.local.moto_server", "-H", "127.0.0.1", "-p", str(self.emulator_port)],
+            [sys.executable, "-m", "infra.local.moto_server", "-H", "127.0.0.1",
+             "-p", str(self.emulator_port)],
         )
         self.wait_for(lambda: port_open("127.0.0.1", self.emulator_port), 30, "the AWS emulator")
         if restore:

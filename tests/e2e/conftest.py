@@ -185,11 +185,15 @@ def dispatched_exam(
         f"{last} {first};01/02/2011;{first.lower()}.{last.lower()}@college.example.org;3B;G1\n"
         for last, first in names
     )
-    admin.call(
+    job = admin.call(
         "POST",
         f"/api/exams/{exam['id']}/roster",
+        202,
         data=("Élèves;Né(e) le;Adresse E-mail;Classe;Groupe\n" + rows).encode(),
         headers={"Content-Type": "text/csv"},
+    )
+    admin.wait_for(  # the accounts function creates the students (the pump runs it)
+        lambda: admin.call("GET", f"/api/exams/{exam['id']}/account-jobs/{job['job_id']}")["status"] == "DONE"
     )
     upload_id = admin.upload(exam["id"], make_scan(names, pages_per_copy=pages_per_copy, seed=11))
     admin.wait_for(
@@ -199,10 +203,13 @@ def dispatched_exam(
         (s["last_name"], s["first_name"]): s["id"]
         for s in admin.call("GET", f"/api/exams/{exam['id']}/students")["students"]
     }
-    queue = admin.call("GET", f"/api/exams/{exam['id']}/identification")["copies"]
-    by_anonymous = sorted(queue, key=lambda entry: entry["anonymous_id"])
-    for entry, name in zip(by_anonymous, names, strict=True):
-        admin.call("POST", f"/api/copies/{entry['id']}/identify", json={"student_id": students[name]})
+    from chalicelib.services.scans import copy_id_for
+
+    queued = {entry["id"] for entry in admin.call("GET", f"/api/exams/{exam['id']}/identification")["copies"]}
+    for position, name in enumerate(names):  # anonymous ids are a permutation: the scan position says who
+        copy_id = copy_id_for(upload_id, position)
+        assert copy_id in queued
+        admin.call("POST", f"/api/copies/{copy_id}/identify", json={"student_id": students[name]})
     teacher_id = next(
         u["id"] for u in admin.call("GET", "/api/users?role=teacher")["users"] if u["username"] == teacher
     )

@@ -153,13 +153,14 @@ class Pumps:
 
     def __init__(self) -> None:
         from chalicelib.resources import EVENT_ROUTES
-        from functions import ingest, ocr
+        from functions import accounts, ingest, ocr
         from infra.local.pump import QueuePump
 
         routes = {route.function: route for route in EVENT_ROUTES}
         stop = threading.Event()
         self.ingest = QueuePump(routes["ingest"], ingest.handler, stop, wait_seconds=1)
         self.ocr = QueuePump(routes["ocr"], ocr.handler, stop, wait_seconds=1)
+        self.accounts = QueuePump(routes["accounts"], accounts.handler, stop, wait_seconds=1)
 
     def drain(self, done, rounds: int = 120) -> None:
         for _ in range(rounds):
@@ -192,10 +193,16 @@ def test_thirty_copies_are_split_rendered_read_identified_and_dispatched(api, ad
     ]
     roster = "Élèves;Né(e) le;Adresse E-mail;Classe;Groupe\n" + "\n".join(roster_rows) + "\n"
     headers = {**admin, "Content-Type": "text/csv"}
-    imported = json.loads(
+    accepted = json.loads(
         api.http.post(f"/api/exams/{exam['id']}/roster", headers=headers, body=roster.encode()).body
     )
-    assert imported["created"] == 30 and imported["errors"] == []
+    assert (accepted["status"], accepted["total"], accepted["errors"]) == ("PENDING", 30, [])
+    job_path = f"/api/exams/{exam['id']}/account-jobs/{accepted['job_id']}"
+    for _ in range(30):
+        if call(api, admin, "GET", job_path)["status"] == "DONE":
+            break
+        pumps.accounts.poll_once()
+    assert call(api, admin, "GET", job_path)["created"] == 30
     students = {
         (s["last_name"], s["first_name"]): s["id"]
         for s in call(api, admin, "GET", f"/api/exams/{exam['id']}/students")["students"]
@@ -349,4 +356,90 @@ def test_a_message_that_keeps_failing_lands_in_the_dlq_and_the_upload_shows_fail
     assert in_dlq()
     status = upload_status(api, admin, exam["id"], upload_id)
     assert status["status"] == "FAILED" and "repeatedly" in status["error"]
+    assert list(Copy.exam_index.query(exam["id"])) == []
+
+
+def test_anonymous_ids_are_a_keyed_permutation_not_the_scan_order(api, admin, pumps):
+    import re
+
+    from chalicelib.domain.anonymous_ids import anonymous_id
+    from chalicelib.models.copies import Copy
+    from chalicelib.models.exams import Exam
+    from chalicelib.services.scans import copy_id_for
+    from tests.support.scans import make_scan
+
+    exam = new_exam(api, admin, name="Anonymous order", pages_per_copy=1)
+    names = list(zip(LAST, FIRST, strict=True))
+    uploads = [
+        upload(api, admin, exam["id"], make_scan(names[:12], pages_per_copy=1, seed=5)),
+        upload(api, admin, exam["id"], make_scan(names[12:20], pages_per_copy=1, seed=6)),
+    ]
+    pumps.drain(
+        lambda: all(upload_status(api, admin, exam["id"], u)["status"] == "DONE" for u in uploads)
+    )
+
+    stored = Exam.get(exam["id"], consistent_read=True)
+    in_scan_order = [
+        Copy.get(copy_id_for(upload_id, position)).anonymous_id
+        for upload_id, count in zip(uploads, (12, 8), strict=True)
+        for position in range(count)
+    ]
+    assert all(re.fullmatch(rf"{stored.anonymous_prefix}-\d{{4}}", value) for value in in_scan_order)
+    assert len(set(in_scan_order)) == 20  # unique across both uploads (one key, one sequence)
+    assert in_scan_order != sorted(in_scan_order)  # the scan order does not show
+    assert stored.anonymous_key and in_scan_order == [
+        anonymous_id(stored.anonymous_prefix, sequence, stored.anonymous_key) for sequence in range(1, 21)
+    ]
+
+
+def upload_declaring(api, admin, exam_id: str, data: bytes, declared: int) -> str:
+    """An upload whose announced size is ``declared`` (the emulator does not enforce the POST's range)."""
+    post = call(
+        api, admin, "POST", f"/api/exams/{exam_id}/uploads", {"filename": "scan.pdf", "size": declared}, 201
+    )
+    response = requests.post(
+        post["url"], data=post["fields"], files={"file": ("scan.pdf", data, "application/pdf")}, timeout=60
+    )
+    assert response.status_code in (200, 201, 204), response.text
+    return post["upload_id"]
+
+
+def pages_stored(exam_id: str) -> list[str]:
+    from chalicelib import aws
+    from chalicelib.settings import get_settings
+
+    listing = aws.client("s3").list_objects_v2(Bucket=get_settings().files_bucket, Prefix=f"pages/{exam_id}/")
+    return [item["Key"] for item in listing.get("Contents", [])]
+
+
+@pytest.mark.parametrize("case", ["over_the_limit", "over_the_declared_size"])
+def test_the_real_size_of_the_object_is_checked_before_any_processing(api, admin, pumps, monkeypatch, case):
+    import functions.ingest
+    from chalicelib.models.copies import Copy
+    from chalicelib.settings import reset_settings_cache
+    from tests.support.scans import make_scan
+
+    processed = []
+    monkeypatch.setattr(
+        functions.ingest, "process_scan", lambda *args, **kwargs: processed.append(args) or None
+    )
+    data = make_scan([("OMEGA", "Olga"), ("SIGMA", "Sam")], pages_per_copy=1)
+    exam = new_exam(api, admin, name=f"Real size {case}", pages_per_copy=1)
+    if case == "over_the_limit":
+        upload_id = upload(api, admin, exam["id"], data)
+        monkeypatch.setenv("KORRIGO_MAX_UPLOAD_BYTES", str(len(data) - 1))  # S3 would have refused it
+        reset_settings_cache()
+    else:
+        upload_id = upload_declaring(api, admin, exam["id"], data, declared=len(data) // 2)
+    try:
+        pumps.drain(lambda: upload_status(api, admin, exam["id"], upload_id)["status"] in ("DONE", "FAILED"))
+    finally:
+        monkeypatch.delenv("KORRIGO_MAX_UPLOAD_BYTES", raising=False)
+        reset_settings_cache()
+
+    status = upload_status(api, admin, exam["id"], upload_id)
+    expected = "too large" if case == "over_the_limit" else "larger than the size announced"
+    assert status["status"] == "FAILED" and expected in status["error"], status
+    assert "not processed" in status["error"]
+    assert processed == [] and pages_stored(exam["id"]) == []
     assert list(Copy.exam_index.query(exam["id"])) == []

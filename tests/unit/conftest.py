@@ -11,6 +11,7 @@ from moto import mock_aws
 
 os.environ.pop("AWS_ENDPOINT_URL", None)  # mock_aws does not intercept a configured endpoint
 
+import freezegun
 from chalice.test import Client
 
 from chalicelib import aws
@@ -20,6 +21,10 @@ from chalicelib.models import ALL_MODELS
 from chalicelib.services import users
 from chalicelib.settings import reset_settings_cache
 from infra.local.provision import provision
+
+# freezegun walks every loaded module; Powertools' lazily imported parser would then build its pydantic
+# models while datetime is frozen (FakeDatetime has no schema). Its modules never read our clock.
+freezegun.configure(extend_ignore_list=["aws_lambda_powertools"])
 
 PASSWORD = "Correct-Horse-Battery-9"
 

@@ -1,6 +1,7 @@
 /**
  * Typed calls for exams and everything hanging off them: marking scheme,
- * teachers, roster, scan uploads, identification and dispatch (admin screens).
+ * teachers, the roster's students, scan uploads, identification and dispatch
+ * (admin screens). Roster imports and password resets: `roster.ts`.
  *
  * Same conventions as `client.ts` (it does the work): relative `/api/...`
  * URLs, cookie session, CSRF header on state-changing calls, `ApiError` on
@@ -89,19 +90,15 @@ export interface LineError {
   message: string
 }
 
-export interface RosterImportResult {
-  created: number
-  updated: number
-  errors: LineError[]
-  /** One-time, short-lived link to the sheet of initial passwords; null when no account was created. */
-  credentials_csv_url: string | null
-}
-
 export interface RosterStudent {
   id: Id
   last_name: string
   first_name: string
   email: string
+  /** Generated sign-in id of a student without an e-mail (`lea.martin.482`). */
+  login_id?: string | null
+  /** False once an admin disabled the account. */
+  active?: boolean
   class_name: string
   group: string
   student_number: string
@@ -153,9 +150,29 @@ export interface IdentificationCopy {
   id: Id
   anonymous_id: string
   header_url: string
-  ocr_text: string
+  ocr_text: string | null
   suggestions: Suggestion[]
-  auto_student_id: Id | null
+  /** The one-to-one, high-confidence OCR match (still to be confirmed), if any. */
+  auto_student_id?: Id | null
+  status?: CopyStatus
+}
+
+export interface StudentRef {
+  id: Id
+  name: string
+}
+
+/** An identified copy on the desk (to correct a mistake). */
+export interface IdentifiedCopy extends IdentificationCopy {
+  student: StudentRef | null
+}
+
+/** `GET /api/exams/{id}/identification`. */
+export interface IdentificationDesk {
+  /** Copies waiting to be identified (STAGING). */
+  copies: IdentificationCopy[]
+  identified: IdentifiedCopy[]
+  students_without_copy: StudentRef[]
 }
 
 export interface DispatchResult {
@@ -203,18 +220,6 @@ export const examsApi = {
     return res.teacher_ids
   },
 
-  /**
-   * Sends the CSV file as it is (raw bytes, `Content-Type: text/csv`): the
-   * server detects the delimiter, the BOM and the encoding.
-   */
-  importRoster(id: Id, csv: Blob | string): Promise<RosterImportResult> {
-    return request<RosterImportResult>(examPath(id, '/roster'), {
-      method: 'POST',
-      body: csv,
-      contentType: 'text/csv',
-    })
-  },
-
   async listStudents(id: Id): Promise<RosterStudent[]> {
     return (await request<{ students: RosterStudent[] }>(examPath(id, '/students'))).students
   },
@@ -239,8 +244,20 @@ export const examsApi = {
     return (await request<{ copies: IdentificationCopy[] }>(examPath(id, '/identification'))).copies
   },
 
-  identify(copyId: Id, studentId: Id): Promise<unknown> {
-    return request<unknown>(`/api/copies/${enc(copyId)}/identify`, { method: 'POST', body: { student_id: studentId } })
+  /** Copies to identify, identified copies and the roster's students without a copy. */
+  async identificationDesk(id: Id): Promise<IdentificationDesk> {
+    const desk = await request<Partial<IdentificationDesk>>(examPath(id, '/identification'))
+    return { copies: desk.copies ?? [], identified: desk.identified ?? [], students_without_copy: desk.students_without_copy ?? [] }
+  },
+
+  /** Sets (or, while the exam is not released, corrects) who wrote a copy; answers the copy with its student. */
+  identify(copyId: Id, studentId: Id): Promise<CopySummary> {
+    return request<CopySummary>(`/api/copies/${enc(copyId)}/identify`, { method: 'POST', body: { student_id: studentId } })
+  },
+
+  /** Sends an identified, not yet graded copy back to be identified (no student, no teacher). */
+  unidentify(copyId: Id): Promise<CopySummary> {
+    return request<CopySummary>(`/api/copies/${enc(copyId)}/unidentify`, { method: 'POST', body: {} })
   },
 
   dispatch(id: Id): Promise<DispatchResult> {

@@ -66,3 +66,76 @@ def test_structural_errors_refuse_the_whole_file(data, fragment):
 def test_pronote_names_split_capitals_from_first_names():
     assert split_pronote_name("MARTIN-DURAND Léa Marie") == ("MARTIN-DURAND", "Léa Marie")
     assert split_pronote_name("N'GUYEN Anh") == ("N'GUYEN", "Anh")
+
+
+# --------------------------------------------------------------------------- identities of the rows
+
+from chalicelib.domain.roster import Create, Known, LineError, Update, decide, login_base  # noqa: E402
+
+
+def row(**fields):
+    from chalicelib.domain.roster import RosterRow
+
+    base = {"line": 7, "last_name": "MARTIN", "first_name": "Lucas", "email": None, "birth_date": None,
+            "class_name": None, "group": None, "student_number": None}
+    return RosterRow(**{**base, **fields})
+
+
+def test_a_row_is_an_existing_student_only_by_its_email_or_its_number():
+    lucas = Known("s1", "lucas@lycee.example.org", "N1")
+    assert decide(row(email="lucas@lycee.example.org"), by_email=lucas, by_number=None, namesakes=[]) == (
+        Update("s1"))
+    assert decide(row(student_number="N1"), by_email=None, by_number=lucas, namesakes=[]) == Update("s1")
+    # Same name, another e-mail: another pupil, whatever the name says.
+    assert decide(row(email="lucas.m@lycee.example.org"), by_email=None, by_number=None,
+                  namesakes=["s1"]) == Create()
+
+
+def test_an_email_and_a_number_of_two_students_is_a_line_error():
+    decision = decide(row(email="a@x.org", student_number="N2"), by_email=Known("s1", "a@x.org", None),
+                      by_number=Known("s2", None, "N2"), namesakes=[])
+    assert isinstance(decision, LineError) and decision.line == 7
+    assert "two different students" in decision.message
+
+
+@pytest.mark.parametrize(("fields", "known", "fragment"), [
+    ({"email": "new@x.org", "student_number": "N1"}, {"by_number": Known("s1", "old@x.org", "N1")},
+     "another e-mail"),
+    ({"email": "a@x.org", "student_number": "N9"}, {"by_email": Known("s1", "a@x.org", "N1")},
+     "another student number"),
+])
+def test_a_half_matching_row_is_ambiguous(fields, known, fragment):
+    decision = decide(row(**fields), **{"by_email": None, "by_number": None, **known}, namesakes=[])
+    assert isinstance(decision, LineError) and fragment in decision.message
+
+
+def test_a_row_without_email_or_number_matches_one_namesake_of_the_exam_or_none():
+    bare = row(birth_date="2010-01-02")
+    assert decide(bare, by_email=None, by_number=None, namesakes=[]) == Create()
+    assert decide(bare, by_email=None, by_number=None, namesakes=["s1"]) == Update("s1")
+    several = decide(bare, by_email=None, by_number=None, namesakes=["s1", "s2"])
+    assert isinstance(several, LineError) and "add an e-mail or a student number" in several.message
+
+
+def test_a_name_alone_is_refused_on_its_line():
+    rows, errors = parse_roster((PLAIN.splitlines()[0] + "\nMARTIN,Lucas,,3B,,\n").encode())
+    assert rows == [] and errors[0].line == 2 and "a name alone" in errors[0].message
+
+
+def test_repeated_numbers_or_namesakes_without_email_are_line_errors():
+    rows, errors = parse_roster((PLAIN + "Durand,Paul,,3A,,A123\n").encode())
+    assert [r.line for r in rows] == [2]
+    assert errors[0].line == 3 and "student number A123" in errors[0].message
+    pronote = PRONOTE + "DE LA TOUR Jean-Baptiste;15/09/2009;;3C;G1\r\n"
+    rows, errors = parse_roster(pronote.encode())
+    assert len(rows) == 2 and errors[0].line == 4 and "same name and birth date" in errors[0].message
+
+
+@pytest.mark.parametrize(("first", "last", "expected"), [
+    ("Lucas", "MARTIN", "lucas.martin"),
+    ("Jean-Baptiste", "DE LA TOUR", "jean-baptiste.de-la-tour"),
+    ("Zoé", "N'Guyen", "zoe.n-guyen"),
+    ("李", "王", "student"),
+])
+def test_sign_in_ids_are_lower_case_ascii_without_at(first, last, expected):
+    assert login_base(first, last) == expected

@@ -20,8 +20,11 @@ EXPECTED_FUNCTION_TABLES = {
     "ocr": {"ocr-results", "copies", "students", "enrolments", "audit-events"},
     "render": {"copies", "pages", "annotations", "scores", "exams", "audit-events"},
     "maintenance": {"copies", "locks", "audit-events", "uploads"},
+    "accounts": {"account-jobs", "credential-parts", "students", "enrolments", "unique-values",
+                 "audit-events"},
 }
-EXPECTED_SIZING = {"ingest": (2048, 900), "ocr": (1536, 120), "render": (1536, 300)}
+EXPECTED_SIZING = {"ingest": (2048, 900), "ocr": (1536, 120), "render": (1536, 300),
+                   "accounts": (2048, 900)}
 #: Sample deploy-time parameter values, to resolve the template like CloudFormation would.
 PARAMETERS = {
     "ResourcePrefix": "korrigo-prod",
@@ -468,3 +471,21 @@ def test_cli_writes_the_template(tmp_path: Path) -> None:
     out = tmp_path / "build" / "template.json"
     assert infra_template.main(["--stage", "prod", "--out", str(out), "--standalone"]) == 0
     assert json.loads(out.read_text()) == infra_template.build_template("prod", merge_with_chalice=False)
+
+
+def test_accounts_function_reads_and_hands_over_only_job_inputs_and_the_api_can_queue_them(
+        template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    properties = functions(resources)["accounts"]
+    bucket_name = resolve(resources[infra_template.BUCKET_ID]["Properties"]["BucketName"])
+    s3_arns = {resolve(arn) for statement in role_statements(resources, properties)
+               if actions_of(statement)[0].startswith("s3:") for arn in as_list(statement["Resource"])}
+    assert s3_arns == {f"arn:aws:s3:::{bucket_name}/jobs/*"}
+    [route] = [route for route in EVENT_ROUTES if route.function == "accounts"]
+    assert (route.prefix, route.suffix) == ("jobs/", ".json")
+    assert properties["Timeout"] == 900 <= route.visibility_timeout
+    merged = infra_template.build_template("prod", api_role="DefaultRole")["Resources"]
+    api_statements = merged["ApiAccessPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    queued_by_api = [resolve(arn) for s in api_statements if "s3:PutObject" in actions_of(s)
+                     for arn in as_list(s["Resource"])]
+    assert f"arn:aws:s3:::{bucket_name}/jobs/*" in queued_by_api
