@@ -145,6 +145,18 @@ def empty_response(status: int = 204, headers: dict[str, str] | None = None) -> 
     return Response(body="", status_code=status, headers=headers or {})
 
 
+def csv_response(filename: str, data: bytes) -> Response:
+    """A UTF-8 CSV file as a download (``no-store``, like every API response)."""
+    return Response(
+        body=data.decode("utf-8"),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
 def error_response(error: KorrigoError) -> Response:
     """The JSON error response of a domain error."""
     return json_response(error.body(), error.status, error.headers)

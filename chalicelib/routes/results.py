@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 
 from chalicelib.access import ADMIN, STAFF, STUDENT
 from chalicelib.services import results
-from chalicelib.web import RequestContext, empty_response, endpoint
+from chalicelib.web import RequestContext, csv_response, empty_response, endpoint
 
 blueprint = Blueprint(__name__)
-
-
-def _csv(filename: str, data: bytes) -> Response:
-    return Response(
-        body=data.decode("utf-8"),
-        status_code=200,
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-        },
-    )
 
 
 @endpoint(blueprint, "/api/exams/{exam_id}/release", methods=["POST"], access=ADMIN)
@@ -39,13 +28,13 @@ def unrelease(ctx: RequestContext, exam_id: str):
 @endpoint(blueprint, "/api/exams/{exam_id}/export.csv", methods=["GET"], access=ADMIN)
 def export_csv(ctx: RequestContext, exam_id: str):
     """Results CSV (with identities)."""
-    return _csv(*results.results_csv(exam_id, actor=ctx.caller, origin=ctx.origin))
+    return csv_response(*results.results_csv(exam_id, actor=ctx.caller, origin=ctx.origin))
 
 
 @endpoint(blueprint, "/api/exams/{exam_id}/pronote.csv", methods=["GET"], access=ADMIN)
 def export_pronote(ctx: RequestContext, exam_id: str):
     """The Pronote import file."""
-    return _csv(*results.pronote_export(exam_id, actor=ctx.caller, origin=ctx.origin))
+    return csv_response(*results.pronote_export(exam_id, actor=ctx.caller, origin=ctx.origin))
 
 
 @endpoint(blueprint, "/api/exams/{exam_id}/stats", methods=["GET"], access=STAFF)

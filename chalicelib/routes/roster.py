@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from chalice import Blueprint, Response
+from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.access import ADMIN
 from chalicelib.domain.roster import MAX_BYTES, MAX_ROWS
 from chalicelib.errors import PayloadTooLarge
 from chalicelib.services import account_jobs, credentials, exams, roster, students
-from chalicelib.web import RequestContext, endpoint, json_response
+from chalicelib.web import RequestContext, csv_response, endpoint, json_response
 
 blueprint = Blueprint(__name__)
 
@@ -21,17 +21,6 @@ StudentId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 class ResetBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     student_ids: list[StudentId] = Field(min_length=1, max_length=MAX_ROWS)
-
-
-def _csv(data: bytes, filename: str) -> Response:
-    return Response(
-        body=data.decode("utf-8"),
-        status_code=200,
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="{filename}"',
-        },
-    )
 
 
 @endpoint(
@@ -78,14 +67,14 @@ def get_account_job(ctx: RequestContext, exam_id: str, job_id: str):
 def download_job_credentials(ctx: RequestContext, exam_id: str, job_id: str):
     """The job's credentials sheet (CSV attachment), once, for the admin who started the job."""
     data = account_jobs.take_credentials(exam_id, job_id, ctx.caller, ctx.origin)
-    return _csv(data, f"credentials-{exam_id[:8]}-{job_id[:8]}.csv")
+    return csv_response(f"credentials-{exam_id[:8]}-{job_id[:8]}.csv", data)
 
 
 @endpoint(blueprint, "/api/credentials/{token}", methods=["GET"], access=ADMIN)
 def download_credentials(ctx: RequestContext, token: str):
     """A one-time credentials sheet of a single student (CSV attachment)."""
     exam_id, data = credentials.take_sheet(token, ctx.caller, ctx.origin)
-    return _csv(data, f"credentials-{exam_id[:8]}.csv")
+    return csv_response(f"credentials-{exam_id[:8]}.csv", data)
 
 
 @endpoint(blueprint, "/api/exams/{exam_id}/students", methods=["GET"], access=ADMIN)

@@ -139,6 +139,22 @@ class ApiClient:
         assert response.status_code in (200, 201, 204), response.text
         return post["upload_id"]
 
+    def import_roster(self, exam_id: str, names: list[tuple[str, str]], class_name: str = "3A") -> None:
+        """Import a Pronote roster of ``names`` and wait for its job (the pump runs the accounts function)."""
+        rows = "".join(
+            f"{last} {first};01/02/2011;{first.lower()}.{last.lower()}@college.example.org;{class_name};G1\n"
+            for last, first in names
+        )
+        job = self.call(
+            "POST",
+            f"/api/exams/{exam_id}/roster",
+            202,
+            data=("Élèves;Né(e) le;Adresse E-mail;Classe;Groupe\n" + rows).encode(),
+            headers={"Content-Type": "text/csv"},
+        )["job_id"]
+        progress = f"/api/exams/{exam_id}/account-jobs/{job}"
+        self.wait_for(lambda: self.call("GET", progress)["status"] == "DONE")
+
     def wait_for(self, check, timeout: float = 120):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -181,20 +197,7 @@ def dispatched_exam(
             ]
         },
     )
-    rows = "".join(
-        f"{last} {first};01/02/2011;{first.lower()}.{last.lower()}@college.example.org;3B;G1\n"
-        for last, first in names
-    )
-    job = admin.call(
-        "POST",
-        f"/api/exams/{exam['id']}/roster",
-        202,
-        data=("Élèves;Né(e) le;Adresse E-mail;Classe;Groupe\n" + rows).encode(),
-        headers={"Content-Type": "text/csv"},
-    )
-    admin.wait_for(  # the accounts function creates the students (the pump runs it)
-        lambda: admin.call("GET", f"/api/exams/{exam['id']}/account-jobs/{job['job_id']}")["status"] == "DONE"
-    )
+    admin.import_roster(exam["id"], names, class_name="3B")
     upload_id = admin.upload(exam["id"], make_scan(names, pages_per_copy=pages_per_copy, seed=11))
     admin.wait_for(
         lambda: admin.call("GET", f"/api/exams/{exam['id']}/uploads/{upload_id}")["status"] == "DONE"

@@ -14,26 +14,6 @@ from tests.support.scans import make_scan
 NAMES = [("LEROY", "Ines"), ("FAURE", "Hugo")]
 
 
-def import_roster(admin: ApiClient, exam_id: str) -> None:
-    """Import the roster, whether the import answers at once (200) or as a job to poll (202)."""
-    rows = "".join(
-        f"{last} {first};01/02/2011;{first.lower()}.{last.lower()}@college.example.org;3C;G2\n"
-        for last, first in NAMES
-    )
-    response = admin.http.post(
-        f"{admin.base_url}/api/exams/{exam_id}/roster",
-        data=("Élèves;Né(e) le;Adresse E-mail;Classe;Groupe\n" + rows).encode(),
-        headers={"Content-Type": "text/csv"},
-        timeout=60,
-    )
-    assert response.status_code in (200, 202), response.text
-    if response.status_code == 202:
-        job = response.json()["job_id"]
-        admin.wait_for(
-            lambda: admin.call("GET", f"/api/exams/{exam_id}/account-jobs/{job}")["status"] == "DONE"
-        )
-
-
 def scanned_exam(base_url: str) -> tuple[ApiClient, str, dict[str, str]]:
     """An exam with a roster and a processed scan: (admin, exam id, copy id → the right student's id)."""
     admin = ApiClient(base_url, "admin")
@@ -44,7 +24,7 @@ def scanned_exam(base_url: str) -> tuple[ApiClient, str, dict[str, str]]:
         json={"name": f"Identification {time.time_ns()}", "subject": "Histoire", "date": "2026-11-26",
               "upload_mode": "BATCH", "pages_per_copy": 2},
     )
-    import_roster(admin, exam["id"])
+    admin.import_roster(exam["id"], NAMES, class_name="3C")
     upload_id = admin.upload(exam["id"], make_scan(NAMES, pages_per_copy=2, seed=23))
     admin.wait_for(
         lambda: admin.call("GET", f"/api/exams/{exam['id']}/uploads/{upload_id}")["status"] == "DONE"
