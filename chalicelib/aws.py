@@ -1,5 +1,9 @@
 """AWS clients, built once per process; ``AWS_ENDPOINT_URL`` is the one switch between the emulator and AWS.
 
+With a local endpoint configured (``AWS_ENDPOINT_URL``, or LocalStack's ``LOCALSTACK_HOST``), every
+client's endpoint comes from ``localstack-client``'s configuration, so moto's server and a real LocalStack
+are reached the same way; without one (in AWS), plain boto3 resolves the regional endpoints.
+
 Every client comes from one botocore session: a client built from a fresh session parses botocore's
 service and endpoint models (~100 ms of CPU, measured), from a shared one ~3 ms. PynamoDB would give each
 model's connection a session of its own; ``connect`` seeds them with the shared one.
@@ -7,6 +11,7 @@ model's connection a session of its own; ``connect`` seeds them with the shared 
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from typing import Any
 
@@ -21,6 +26,29 @@ from chalicelib.settings import get_settings
 _CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, signature_version="s3v4")
 
 
+LOCAL_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "LOCALSTACK_HOST")
+
+
+def local_endpoint_configured() -> bool:
+    """True when a local AWS endpoint (moto's server, LocalStack) is configured in the environment."""
+    return any(os.environ.get(name, "").strip() for name in LOCAL_ENDPOINT_VARIABLES)
+
+
+@cache
+def endpoint_url(service: str) -> str | None:
+    """The local endpoint of ``service`` from localstack-client's configuration, or None in AWS.
+
+    localstack-client knows no endpoint for a few services (``textract``): they get the edge endpoint
+    every other service shares.
+    """
+    if not local_endpoint_configured():
+        return None
+    from localstack_client.config import get_service_endpoints  # local mode only: not in the Lambda bundle
+
+    endpoints = get_service_endpoints()
+    return endpoints.get(service) or endpoints["s3"]
+
+
 @cache
 def _botocore_session() -> botocore.session.Session:
     return botocore.session.get_session()
@@ -33,14 +61,16 @@ def _boto3_session() -> boto3.session.Session:
 
 @cache
 def client(service: str) -> Any:
-    """A cached boto3 client for ``service`` in the configured region (endpoint from the environment)."""
-    return _boto3_session().client(service, region_name=get_settings().aws_region, config=_CONFIG)
+    """A cached boto3 client for ``service`` in the configured region (local endpoint if configured)."""
+    return _boto3_session().client(
+        service, region_name=get_settings().aws_region, endpoint_url=endpoint_url(service), config=_CONFIG
+    )
 
 
 @cache
 def dynamodb_connection() -> Connection:
     """The process's PynamoDB connection for transactions (one botocore client, not one per write)."""
-    return Connection(region=get_settings().aws_region)
+    return Connection(region=get_settings().aws_region, host=endpoint_url("dynamodb"))
 
 
 def transact_write() -> TransactWrite:
@@ -61,11 +91,12 @@ def connect() -> None:
         client(service)
     connections = [model._get_connection().connection for model in ALL_MODELS]
     for connection in [*connections, dynamodb_connection()]:
+        connection.host = connection.host or endpoint_url("dynamodb")  # models leave ``Meta.host`` unset
         connection._local.session = _botocore_session()  # PynamoDB's per-thread session slot, this thread's
         connection.client  # noqa: B018 - builds and caches the client on the connection
 
 
 def reset_clients() -> None:
     """Drop cached clients (tests switch endpoints between cases)."""
-    for cached in (client, dynamodb_connection, _boto3_session, _botocore_session):
+    for cached in (client, dynamodb_connection, endpoint_url, _boto3_session, _botocore_session):
         cached.cache_clear()

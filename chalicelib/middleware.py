@@ -1,14 +1,20 @@
-"""HTTP middleware: request id on every response and log line, one error format, security headers."""
+"""HTTP middleware: request id on every response and log line, one error format, security headers.
+
+The access log names the route's template (``/api/credentials/{token}``), never the requested path, so
+no path parameter, query string, cookie or body reaches it; the request's metrics are flushed at its end.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib.observability import logger
+from chalicelib.observability import flush_metrics, logger, redact
 from chalicelib.web import SECURITY_HEADERS, json_response, request_id_of
 
 _CHALICE_CODES = {
@@ -41,8 +47,9 @@ def _chalice_error(response: Response) -> Response | None:
 
 
 def http_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Wrap every API request: bind the request id to the logs and stamp the response."""
+    """Wrap every API request: bind the request id to the logs, stamp the response, flush its metrics."""
     request_id = request_id_of(event)
+    # ``event.path`` is the route's template (API Gateway's resource path): no secret path parameter
     logger.append_keys(request_id=request_id, path=event.path, method=event.method)
     try:
         response = get_response(event)
@@ -53,3 +60,23 @@ def http_middleware(event: Request, get_response: Callable[[Request], Response])
         return response
     finally:
         logger.remove_keys(["request_id", "path", "method"])
+        flush_metrics()
+
+
+def _redacted_request_line(handler: BaseHTTPRequestHandler, format: str, *args: object) -> None:
+    """``BaseHTTPRequestHandler.log_message`` with the line redacted (the requested path, not a template)."""
+    line = redact(format % args)
+    sys.stderr.write(f"{handler.address_string()} - - [{handler.log_date_time_string()}] {line}\n")
+
+
+def redact_local_server_log() -> None:
+    """Under ``chalice local``, its own request lines (stderr) are redacted: they carry the real path.
+
+    In Lambda, ``chalice.local`` is never imported and API Gateway's access log is not enabled.
+    """
+    local = sys.modules.get("chalice.local")
+    if local is not None:
+        local.ChaliceRequestHandler.log_message = _redacted_request_line
+
+
+redact_local_server_log()

@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     bucket_name: str = ""
     aws_region: str = Field(default="eu-west-3", validation_alias="AWS_DEFAULT_REGION")
     aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
+    localstack_host: str | None = Field(default=None, validation_alias="LOCALSTACK_HOST")
     demo_password: str | None = None
     trust_forwarded_for: bool = False
     lambda_function_name: str | None = Field(default=None, validation_alias="AWS_LAMBDA_FUNCTION_NAME")
@@ -115,6 +116,8 @@ def deployment_problems(settings: Settings) -> list[str]:
         )
     if settings.aws_endpoint_url:
         problems.append("AWS_ENDPOINT_URL must not be set in production (it points at a local emulator)")
+    if settings.localstack_host:
+        problems.append("LOCALSTACK_HOST must not be set in production (it points at a local emulator)")
     if settings.demo_password:
         problems.append("KORRIGO_DEMO_PASSWORD must not be set in production")
     if settings.public_storage_url:

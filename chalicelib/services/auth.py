@@ -16,6 +16,7 @@ from chalicelib.errors import Conflict, TooManyRequests, Unauthenticated, Valida
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.students import Student
 from chalicelib.models.users import Session, UniqueValue, User
+from chalicelib.observability import count_throttled_sign_in
 from chalicelib.services import audit, passwords, ratelimit, sessions
 from chalicelib.settings import get_settings
 
@@ -130,6 +131,7 @@ def _sign_in(
             metadata={**named, "reason": reason, "retry_after": wait},
             **failure,
         )
+        count_throttled_sign_in()
         raise TooManyRequests(THROTTLED, retry_after=wait)
     verified = passwords.verify_password(account.password_hash if account else None, password)
     reason = _failure_reason(account, verified)
@@ -165,6 +167,7 @@ def _refuse(
     )
     if throttled:
         wait = ratelimit.retry_after(address_key, settings.login_max_failures_per_ip, window)
+        count_throttled_sign_in()
         raise TooManyRequests(THROTTLED, retry_after=wait or window)
     raise Unauthenticated(INVALID_CREDENTIALS)
 

@@ -1,7 +1,9 @@
 """Create every table, the bucket, the queues and the S3 → SQS routes, idempotently.
 
 Uses the same definitions as the AWS template (the PynamoDB models and ``chalicelib.resources``), so
-local mode and AWS cannot drift apart. Safe to run any number of times against the same endpoint.
+local mode and AWS cannot drift apart. Safe to run any number of times against the same endpoint:
+moto's server or a real LocalStack, whichever ``AWS_ENDPOINT_URL`` names (every client, PynamoDB's
+included, takes its endpoint from ``chalicelib.aws``, i.e. localstack-client's configuration).
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ def provision_notifications(settings: Settings, queue_arns: dict[str, str]) -> N
 def provision() -> dict[str, Any]:
     """Provision everything; returns a summary for the logs."""
     settings = get_settings()
+    aws.connect()  # the models' connections on the configured endpoint before the first table call
     created = provision_tables()
     provision_bucket(settings)
     queue_arns = provision_queues(settings)

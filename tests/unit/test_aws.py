@@ -53,3 +53,45 @@ def test_connect_gives_every_model_a_client(mocked_aws: None) -> None:
 
     assert all(model._get_connection().connection._client is not None for model in ALL_MODELS)
     assert aws.dynamodb_connection()._client is not None
+
+
+@pytest.fixture
+def endpoint_env(monkeypatch: pytest.MonkeyPatch):
+    """Set an endpoint variable for one test; every cached client and model connection is rebuilt after."""
+    for name in aws.LOCAL_ENDPOINT_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+    def fresh() -> None:
+        aws.reset_clients()
+        for model in ALL_MODELS:
+            model._connection = None
+
+    fresh()
+    yield monkeypatch
+    monkeypatch.undo()
+    fresh()
+    aws.connect()  # back on the mocked account, from the shared session (fresh ones cost ~0.1 s a model)
+
+
+def test_without_a_local_endpoint_clients_are_plain_boto3_on_the_regional_endpoint(endpoint_env) -> None:
+    assert aws.endpoint_url("s3") is None
+    assert aws.client("sqs").meta.endpoint_url == "https://sqs.eu-west-3.amazonaws.com"
+
+
+def test_aws_endpoint_url_is_the_endpoint_of_every_client_through_localstack_client(endpoint_env) -> None:
+    endpoint_env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4599")
+
+    assert {aws.client(service).meta.endpoint_url for service in ("s3", "sqs", "dynamodb", "textract")} == {
+        "http://127.0.0.1:4599"
+    }
+    assert aws.dynamodb_connection().client.meta.endpoint_url == "http://127.0.0.1:4599"
+
+
+def test_localstack_host_alone_points_every_client_and_model_at_localstack(endpoint_env) -> None:
+    endpoint_env.setenv("LOCALSTACK_HOST", "localstack.internal:4566")
+
+    aws.connect()
+
+    expected = "http://localstack.internal:4566"
+    assert aws.client("s3").meta.endpoint_url == expected
+    assert {model._get_connection().connection.client.meta.endpoint_url for model in ALL_MODELS} == {expected}

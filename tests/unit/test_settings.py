@@ -33,6 +33,7 @@ def test_a_safe_production_configuration_has_no_problem():
     ({"secret_key": "short"}, "KORRIGO_SECRET_KEY"),
     ({"secret_key": Settings().secret_key}, "KORRIGO_SECRET_KEY"),
     ({"aws_endpoint_url": "http://127.0.0.1:4566"}, "AWS_ENDPOINT_URL"),
+    ({"localstack_host": "127.0.0.1:4566"}, "LOCALSTACK_HOST"),
     ({"demo_password": "Korrigo-demo-2026"}, "KORRIGO_DEMO_PASSWORD"),
 ])
 def test_each_unsafe_setting_is_named(override, named):
