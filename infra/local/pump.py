@@ -1,14 +1,17 @@
-"""The local event pump: long-polls each function's queue and calls its handler with real SQS events.
+"""The local event pump: long-polls each function's queue and calls its handler with real SQS events,
+and runs each scheduled function of the template on its schedule.
 
 It does what the Lambda SQS event source does in AWS: batches of up to 10 messages, the handler's
 ``batchItemFailures`` decide which messages are deleted, failed ones come back after a short
 visibility timeout, and the queue's redrive policy moves a message to its dead-letter queue after
-``maxReceiveCount`` receives.
+``maxReceiveCount`` receives. What EventBridge does for a ``rate(N minutes)`` schedule it does too:
+a scheduled event every N minutes (the first one N minutes after the start), one run at a time.
 """
 
 from __future__ import annotations
 
 import importlib
+import re
 import signal
 import threading
 import time
@@ -21,9 +24,12 @@ from chalicelib import aws
 from chalicelib.observability import logger
 from chalicelib.resources import EVENT_ROUTES, EventRoute
 from chalicelib.settings import get_settings
+from infra.template import FUNCTIONS, FunctionSpec
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any] | None]
 RETRY_DELAY_SECONDS = 2
+RATE = re.compile(r"rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)")
+UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 @dataclass
@@ -153,13 +159,91 @@ def run_pumps(stop: threading.Event, handlers: dict[str, Handler] | None = None)
     return threads
 
 
+def schedule_seconds(expression: str) -> int:
+    """The period of an EventBridge ``rate(...)`` expression, in seconds (ValueError otherwise)."""
+    match = RATE.fullmatch(expression.strip())
+    if match is None or int(match.group(1)) < 1:
+        raise ValueError(f"unsupported schedule {expression!r}: only rate(N minutes|hours|days) runs locally")
+    return int(match.group(1)) * UNIT_SECONDS[match.group(2).removesuffix("s")]
+
+
+def scheduled_event(function: str) -> dict[str, Any]:
+    """The event EventBridge sends a function on its schedule."""
+    region = get_settings().aws_region
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:000000000000:rule/korrigo-{function}"],
+        "detail": {},
+    }
+
+
+class ScheduledFunction:
+    """Calls one function's handler every ``period`` seconds until stopped."""
+
+    def __init__(self, spec: FunctionSpec, handler: Handler, stop: threading.Event, period: float) -> None:
+        self.spec, self.handler, self.stop, self.period = spec, handler, stop, period
+        self.runs = 0
+
+    def run_once(self) -> dict[str, Any] | None:
+        """One scheduled invocation; a crash is logged (as Lambda would report it), never raised."""
+        context = LocalLambdaContext(
+            f"korrigo-{self.spec.name}",
+            uuid.uuid4().hex,
+            memory_limit_in_mb=self.spec.memory_mb,
+            timeout_seconds=self.spec.timeout_s,
+        )
+        self.runs += 1
+        try:
+            return self.handler(scheduled_event(self.spec.name), context)
+        except Exception:  # noqa: BLE001 - the next tick runs again, as EventBridge would
+            logger.exception("scheduled function crashed", extra={"function": self.spec.name})
+            return None
+
+    def run(self) -> None:
+        """Wait a period, run, repeat, until stopped."""
+        while not self.stop.wait(self.period):
+            self.run_once()
+
+
+def run_schedules(
+    stop: threading.Event,
+    handlers: dict[str, Handler] | None = None,
+    specs: tuple[FunctionSpec, ...] = FUNCTIONS,
+) -> list[threading.Thread]:
+    """Start one thread per function of the template that has a schedule (and a handler)."""
+    threads = []
+    for spec in specs:
+        if spec.schedule is None:
+            continue
+        try:
+            period = schedule_seconds(spec.schedule)
+        except ValueError:
+            logger.warning("schedule not run locally", extra={"function": spec.name, "rule": spec.schedule})
+            continue
+        handler = (handlers or {}).get(spec.name) or load_handler(spec.name)
+        if handler is None:
+            logger.info("no handler in this build", extra={"function": spec.name})
+            continue
+        scheduled = ScheduledFunction(spec, handler, stop, period)
+        thread = threading.Thread(target=scheduled.run, name=f"schedule-{spec.name}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
 def main() -> None:
-    """Run the pumps until SIGINT/SIGTERM."""
+    """Run the pumps and the schedules until SIGINT/SIGTERM."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    threads = run_pumps(stop)
-    logger.info("event pump running", extra={"queues": [t.name for t in threads]})
+    threads = run_pumps(stop) + run_schedules(stop)
+    logger.info("event pump running", extra={"threads": [t.name for t in threads]})
     stop.wait()
     for thread in threads:
         thread.join(timeout=5)

@@ -191,3 +191,60 @@ def test_run_pumps_skips_routes_whose_handler_is_missing(provisioned, monkeypatc
         assert pump_module.run_pumps(stop) == []
     finally:
         stop.set()
+
+
+# --- scheduled functions -----------------------------------------------------------------------------
+
+def test_every_scheduled_function_of_the_template_runs_on_its_schedule(provisioned, monkeypatch):
+    from functions import maintenance
+    from infra.template import FUNCTIONS
+
+    scheduled = [spec for spec in FUNCTIONS if spec.schedule]
+    assert [spec.name for spec in scheduled] == ["maintenance"]
+    assert pump_module.schedule_seconds(scheduled[0].schedule) == 300  # make dev: every 5 minutes
+    assert pump_module.load_handler("maintenance") is maintenance.handler
+
+    periods: list[str] = []
+    monkeypatch.setattr(pump_module, "schedule_seconds", lambda rule: periods.append(rule) or 0.2)
+    handler = Recorder()
+    stop = threading.Event()
+    started = time.monotonic()
+    threads = pump_module.run_schedules(stop, handlers={"maintenance": handler})
+    try:
+        assert [t.name for t in threads] == ["schedule-maintenance"]
+        deadline = time.monotonic() + 5
+        while len(handler.events) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=3)
+    assert periods == ["rate(5 minutes)"]
+    assert len(handler.events) >= 3 and time.monotonic() - started >= 0.6  # one per period, not at once
+    event = handler.events[0]
+    assert event["source"] == "aws.events" and event["detail-type"] == "Scheduled Event"
+    assert handler.contexts[0].function_name == "korrigo-maintenance"
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def test_a_crashing_scheduled_function_runs_again_at_the_next_tick(provisioned):
+    from infra.template import FunctionSpec
+
+    spec = FunctionSpec(name="ticker", description="", memory_mb=128, timeout_s=10, tables={},
+                        schedule="rate(1 minute)")
+    handler = Recorder(crash=True)
+    runner = pump_module.ScheduledFunction(spec, handler, threading.Event(), period=0.1)
+    assert runner.run_once() is None and runner.run_once() is None
+    assert len(handler.events) == 2
+
+
+@pytest.mark.parametrize("rule, seconds", [("rate(5 minutes)", 300), ("rate(1 minute)", 60),
+                                           ("rate(2 hours)", 7200), ("rate(1 day)", 86400)])
+def test_rate_expressions_give_their_period(rule, seconds):
+    assert pump_module.schedule_seconds(rule) == seconds
+
+
+@pytest.mark.parametrize("rule", ["cron(0 12 * * ? *)", "rate(0 minutes)", "rate(5 fortnights)"])
+def test_other_schedules_are_refused_by_the_parser(rule):
+    with pytest.raises(ValueError):
+        pump_module.schedule_seconds(rule)
