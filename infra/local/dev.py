@@ -1,14 +1,21 @@
 """``make dev``: the whole platform on 127.0.0.1 — emulator, tables, API, event pump, SPA, demo data.
 
 Starts moto's server as the LocalStack-compatible endpoint (unless ``AWS_ENDPOINT_URL`` points at a
-running LocalStack), provisions every resource, seeds the demo accounts, runs ``chalice local``, the
-event pump and the one-origin gateway, prints the URL and the logins, and stops everything it started
-on Ctrl-C or SIGTERM. A second instance says so and exits.
+running LocalStack), provisions every resource, restores the last snapshot of ``.korrigo/state/``,
+seeds the demo accounts, runs ``chalice local``, the event pump and the one-origin gateway, prints the
+URL and the logins, and stops everything it started on Ctrl-C or SIGTERM. A second instance says so
+and exits.
+
+Data survives restarts through ``infra.backup.Snapshots``: a snapshot every few seconds while the
+stack changes (``KORRIGO_SNAPSHOT_SECONDS``, default 3; only new or changed objects are copied) and
+one at stop, each complete or absent (a SIGKILL leaves the previous one). ``.korrigo/`` is private to
+its owner: umask 077, directories 0700, files 0600.
 """
 
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import signal
 import socket
@@ -22,6 +29,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STATE_DIR = ROOT / ".korrigo"
+SNAPSHOT_SECONDS = float(os.environ.get("KORRIGO_SNAPSHOT_SECONDS", "3"))
+#: What ``python -m infra.backup`` needs to reach this stack (written to ``.korrigo/dev.json``).
+SHARED_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                    "KORRIGO_RESOURCE_PREFIX", "KORRIGO_BUCKET_NAME", "KORRIGO_STAGE")
+
+
+def make_private(state_dir: Path) -> None:
+    """``state_dir`` and everything in it readable by its owner only (0700 dirs, 0600 files)."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    for directory, subdirectories, files in os.walk(state_dir):
+        os.chmod(directory, 0o700)
+        for name in files:
+            path = Path(directory) / name
+            if not path.is_symlink():
+                os.chmod(path, 0o600)
+        subdirectories[:] = [name for name in subdirectories if not (Path(directory) / name).is_symlink()]
 
 
 def port_open(host: str, port: int) -> bool:
@@ -60,6 +83,9 @@ class Platform:
         self.children: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.env = dict(os.environ)
         self.url = f"http://127.0.0.1:{port}"
+        self.own_emulator = False
+        self.snapshots_on = False  # only once the previous state is restored: never snapshot an empty start
+        self.last_snapshot = 0.0
 
     def _start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.state_dir / f"{name}.log", "ab")
@@ -70,7 +96,7 @@ class Platform:
         return process
 
     def start_emulator(self) -> str:
-        """The AWS endpoint: the configured one (LocalStack), or moto's server with recorded state."""
+        """The AWS endpoint: the configured one (LocalStack), or moto's server (state kept in memory)."""
         configured = os.environ.get("AWS_ENDPOINT_URL")
         if configured:
             print(f"korrigo: using the AWS endpoint {configured}")
@@ -81,21 +107,19 @@ class Platform:
                 f"korrigo: port {self.emulator_port} is taken; stop what runs there "
                 "or set KORRIGO_EMULATOR_PORT"
             )
-        recording = self.state_dir / "moto-recording.jsonl"
-        restore = recording.exists() and recording.stat().st_size > 0
-        self.env.update(MOTO_ENABLE_RECORDING="1", MOTO_RECORDER_FILEPATH=str(recording))
+        for name in list(self.env):
+            if name.startswith("MOTO_ENABLE_RECORDING") or name.startswith("MOTO_RECORDER"):
+                del self.env[name]  # the request log replaced by snapshots (issue 11)
+        if (self.state_dir / "moto-recording.jsonl").exists():
+            print(f"korrigo: {self.state_dir}/moto-recording.jsonl is no longer used (data now lives in "
+                  f"{self.state_dir}/state); delete it")
         self._start(
             "emulator",
             [sys.executable, "-m", "infra.local.moto_server", "-H", "127.0.0.1",
              "-p", str(self.emulator_port)],
         )
         self.wait_for(lambda: port_open("127.0.0.1", self.emulator_port), 30, "the AWS emulator")
-        if restore:
-            print("korrigo: restoring the previous local state…")
-            request = urllib.request.Request(  # noqa: S310 - loopback only
-                f"{endpoint}/moto-api/recorder/replay-recording", method="POST"
-            )
-            urllib.request.urlopen(request, timeout=600).close()  # noqa: S310 - loopback only
+        self.own_emulator = True
         return endpoint
 
     def configure(self, endpoint: str) -> None:
@@ -115,7 +139,7 @@ class Platform:
         os.environ.update(self.env)
 
     def provision_and_seed(self) -> list[str]:
-        """Tables, bucket, queues, notifications, demo accounts; returns the demo usernames."""
+        """Tables, bucket, queues, notifications, the last snapshot, demo accounts; the demo usernames."""
         from chalicelib.observability import logger
         from chalicelib.services.demo import DEMO_ACCOUNTS, seed_demo_accounts
         from infra.local.provision import provision
@@ -123,8 +147,62 @@ class Platform:
         logger.setLevel("WARNING")  # the audit lines of seeding are not news on the console
 
         provision()
+        self.restore_snapshot()
         seed_demo_accounts()
         return [username for username, _, _ in DEMO_ACCOUNTS]
+
+    @property
+    def snapshots(self):  # -> infra.backup.Snapshots (imported once the environment is configured)
+        from infra.backup import Snapshots
+
+        return Snapshots(self.state_dir / "state")
+
+    def restore_snapshot(self) -> None:
+        """Put the last snapshot back (before the API and the pump start); then snapshots may be taken."""
+        from infra.backup import BackupError, NotEmpty, restore, summary
+
+        latest = self.snapshots.latest()
+        if latest is not None:
+            print("korrigo: restoring the previous local state…", flush=True)
+            started = time.monotonic()
+            try:
+                manifest = restore(latest)
+            except NotEmpty:
+                if self.own_emulator:
+                    raise
+                print(f"korrigo: {self.env['AWS_ENDPOINT_URL']} already holds data: keeping it, "
+                      f"{latest} is not restored")
+            except BackupError as error:
+                raise SystemExit(f"korrigo: the local state {latest} could not be restored: {error}\n"
+                                 f"Move {latest} aside to start without it.") from None
+            else:
+                print(f"korrigo: restored {summary(manifest)} in {time.monotonic() - started:.1f} s")
+        self.snapshots.prune(keep=latest)
+        self.snapshots_on = True
+
+    def snapshot(self, force: bool = False) -> None:
+        """Snapshot the stack if due (every ``SNAPSHOT_SECONDS``) or ``force``; a failure is reported."""
+        if not self.snapshots_on or (not force and time.monotonic() - self.last_snapshot < SNAPSHOT_SECONDS):
+            return
+        try:
+            self.snapshots.take()
+        except Exception as error:  # noqa: BLE001 - reported, retried at the next tick
+            print(f"korrigo: snapshot failed ({error}); the previous one is kept",
+                  file=sys.stderr, flush=True)
+        self.last_snapshot = time.monotonic()
+
+    def record(self) -> None:
+        """``.korrigo/dev.json``: this process and its stack, for ``make backup`` / ``make restore``."""
+        info = {"pid": os.getpid(), "url": self.url,
+                "environment": {name: self.env[name] for name in SHARED_VARIABLES if name in self.env}}
+        path = self.state_dir / "dev.json"
+        temporary = path.with_suffix(".json.tmp")
+        temporary.write_text(json.dumps(info), encoding="utf-8")
+        os.replace(temporary, path)
+
+    def forget(self) -> None:
+        """Remove ``dev.json`` (the stack is gone)."""
+        (self.state_dir / "dev.json").unlink(missing_ok=True)
 
     def start_services(self) -> None:
         """chalice local, the event pump and the gateway; waits until the health route answers."""
@@ -178,17 +256,25 @@ class Platform:
         return next((name for name, process in self.children if process.poll() is not None), None)
 
     def stop(self) -> None:
-        """Stop every child, newest first (SIGTERM, then SIGKILL after 5 s)."""
-        for _, process in reversed(self.children):
+        """Stop the services, take the last snapshot, then stop the emulator (SIGTERM, SIGKILL after 5 s)."""
+        emulator = [(name, process) for name, process in self.children if name == "emulator"]
+        self._stop([(name, process) for name, process in self.children if name != "emulator"])
+        if all(process.poll() is None for _, process in emulator):
+            self.snapshot(force=True)
+        self._stop(emulator)
+        self.children.clear()
+
+    @staticmethod
+    def _stop(children: list[tuple[str, subprocess.Popen[bytes]]]) -> None:
+        for _, process in reversed(children):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for _, process in reversed(self.children):
+        for _, process in reversed(children):
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        self.children.clear()
 
 
 def acquire_single_instance(state_dir: Path, port: int):
@@ -214,7 +300,8 @@ def main() -> int:
     """Run the platform until interrupted; non-zero if a component dies."""
     port = int(os.environ.get("PORT", "8000"))
     state_dir = Path(os.environ.get("KORRIGO_STATE_DIR", DEFAULT_STATE_DIR))
-    state_dir.mkdir(parents=True, exist_ok=True)
+    os.umask(0o077)  # logs, snapshots (password hashes, sessions): the owner's only, children included
+    make_private(state_dir)
     lock = acquire_single_instance(state_dir, port)
     platform = Platform(port, state_dir)
     stopping = False
@@ -229,6 +316,7 @@ def main() -> int:
         platform.configure(platform.start_emulator())
         usernames = platform.provision_and_seed()
         platform.start_services()
+        platform.record()
         from chalicelib.settings import get_settings
 
         password = get_settings().effective_demo_password()
@@ -242,9 +330,11 @@ def main() -> int:
             if dead:
                 print(f"korrigo: the {dead} process stopped; see {state_dir}/{dead}.log", file=sys.stderr)
                 return 1
+            platform.snapshot()
             time.sleep(0.5)
         return 0
     finally:
+        platform.forget()
         platform.stop()
         lock.close()
         print("korrigo: stopped.", flush=True)
