@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FRONTEND_STAMP := frontend/node_modules/.installed
 export AWS_DEFAULT_REGION ?= eu-west-3
 
-.PHONY: dev test lint unit integration e2e frontend-test check-deploy package openapi clean
+.PHONY: dev test lint unit integration e2e frontend-test check-deploy maintenance package lint-infra redrive backup restore openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -58,8 +58,42 @@ package: $(STAMP)
 openapi: $(STAMP)
 	$(VENV)/bin/chalice generate-models --stage dev > docs/openapi.json
 
+# The running `make dev`'s endpoint (AWS_ENDPOINT_URL, by default its emulator on KORRIGO_EMULATOR_PORT).
+LOCAL_STACK_ENV = AWS_ENDPOINT_URL=$${AWS_ENDPOINT_URL:-http://127.0.0.1:$${KORRIGO_EMULATOR_PORT:-4566}} \
+  AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-test} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-test}
+
+# cfn-lint on the merged template of `make package`: errors fail, warnings are listed.
+lint-infra: $(STAMP)
+	test -f infra/build/sam.json || $(MAKE) package
+	status=0; $(VENV)/bin/cfn-lint --regions $(AWS_DEFAULT_REGION) -- infra/build/sam.json || status=$$?; \
+	if [ $$((status & 3)) -ne 0 ]; then echo "cfn-lint: errors in infra/build/sam.json" >&2; exit 1; fi; \
+	if [ $$status -eq 0 ]; then echo "cfn-lint: infra/build/sam.json is clean"; \
+	else echo "cfn-lint: warnings only (listed above)"; fi
+
+# Send a function's dead-letter queue back to its queue: make redrive QUEUE=ingest, against the running
+# `make dev` by default, or with AWS=1 a deployed stack (usual credentials, its KORRIGO_RESOURCE_PREFIX).
+redrive: $(STAMP)
+	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=ingest|ocr|render|accounts [AWS=1]" >&2; exit 2; }
+	$(if $(filter 1 yes true,$(AWS)),,$(LOCAL_STACK_ENV)) \
+	  $(PY) -m infra.redrive $(QUEUE) $(if $(filter 1 yes true,$(AWS)),--aws)
+
+# Against the running make dev (its endpoint from .korrigo/dev.json), AWS_ENDPOINT_URL, or AWS.
+backup: $(STAMP)
+	@test -n "$(OUT)" || { echo "usage: make backup OUT=dir" >&2; exit 2; }
+	$(PY) -m infra.backup backup "$(OUT)"
+
+restore: $(STAMP)
+	@test -n "$(FROM)" || { echo "usage: make restore FROM=dir [FORCE=1]" >&2; exit 2; }
+	$(PY) -m infra.backup restore "$(FROM)" $(if $(filter 1 yes true,$(FORCE)),--force)
+
 check-deploy: $(STAMP)
 	$(PY) -m chalicelib.cli check-deploy --stage prod
+
+# One maintenance pass (DRY_RUN=1: only report). Against the running `make dev`, or with AWS=1 a deployed
+# stack with the usual credentials and its KORRIGO_RESOURCE_PREFIX (and KORRIGO_BUCKET_NAME if set).
+maintenance: $(STAMP)
+	$(if $(filter 1 yes true,$(AWS)),,$(LOCAL_STACK_ENV)) \
+	  $(PY) -m chalicelib.cli maintenance $(if $(filter 1 yes true,$(DRY_RUN)),--dry-run)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist infra/build .pytest_cache

@@ -13,8 +13,16 @@ import threading
 
 from aws_lambda_powertools import Logger, Metrics
 
-logger = Logger(service="korrigo")
-metrics = Metrics(namespace="Korrigo", service="korrigo")
+METRICS_NAMESPACE = "Korrigo"
+METRICS_SERVICE = "korrigo"  # the ``service`` dimension Powertools adds to every metric
+# Business metrics the dashboard and alarms read (``infra/template.py`` imports these names).
+STUCK_COPIES_METRIC = "StuckCopies"  # maintenance: copies in GRADING_IN_PROGRESS past the render timeout
+IDENTIFICATION_BACKLOG_METRIC = "IdentificationBacklog"  # maintenance: copies in STAGING
+GRADING_LATENCY_METRIC = "GradingLatency"  # render: seconds from finalise to GRADED
+THROTTLED_SIGN_INS_METRIC = "ThrottledSignIns"  # API: sign-ins refused with 429
+
+logger = Logger(service=METRICS_SERVICE)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=METRICS_SERVICE)
 
 REDACTED = "[redacted]"
 # Query parameters that authenticate a request (SigV4 and SigV2 pre-signed URLs, temporary credentials).
@@ -62,4 +70,4 @@ def flush_metrics() -> None:
 
 def count_throttled_sign_in() -> None:
     """One ``ThrottledSignIns`` metric: a sign-in refused with 429 (printed at the end of the request)."""
-    metrics.add_metric(name="ThrottledSignIns", unit="Count", value=1)
+    metrics.add_metric(name=THROTTLED_SIGN_INS_METRIC, unit="Count", value=1)

@@ -17,8 +17,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import aws, storage
+from chalicelib.models.base import utcnow
 from chalicelib.models.copies import Copy
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import GRADING_LATENCY_METRIC, logger, metrics
 from chalicelib.services import finalize
 from functions.events import created_objects
 from functions.pdf import FinalPage, QuestionLine, Summary, render_final_pdf
@@ -90,6 +91,9 @@ def process_spec(key: str) -> None:
         return
     if finalize.mark_graded(copy_id, attempt, pdf_key, masked_key, float(spec["total"])):
         metrics.add_metric(name="CopiesGraded", unit="Count", value=1)
+        # the copy's updated_at is when it entered GRADING_IN_PROGRESS (finalise, retry or re-drive)
+        waited = (utcnow() - copy.updated_at).total_seconds()
+        metrics.add_metric(name=GRADING_LATENCY_METRIC, unit="Seconds", value=round(waited, 3))
 
 
 def record_handler(record: SQSRecord) -> None:

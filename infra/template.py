@@ -30,6 +30,14 @@ from typing import Any, Literal
 from pynamodb.models import Model
 
 from chalicelib.models import ALL_MODELS
+from chalicelib.observability import (
+    GRADING_LATENCY_METRIC,
+    IDENTIFICATION_BACKLOG_METRIC,
+    METRICS_NAMESPACE,
+    METRICS_SERVICE,
+    STUCK_COPIES_METRIC,
+    THROTTLED_SIGN_INS_METRIC,
+)
 from chalicelib.resources import (
     EVENT_ROUTES,
     EXPORTS_PREFIX,
@@ -60,15 +68,22 @@ ALARM_PERIOD_SECONDS = 300
 #: Queues and log groups hold nothing that outlives the stack (tables and the bucket are retained).
 TRANSIENT = {"DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete"}
 
-METRICS_NAMESPACE = "Korrigo"
-#: The ``service`` dimension Powertools adds to every metric (``chalicelib.observability.metrics``).
-METRICS_SERVICE = "korrigo"
-STUCK_COPIES_METRIC = "StuckCopies"
+
+BACKUP_VAULT = "BackupVault"
+BACKUP_ROLE = "BackupRole"
+BACKUP_SCHEDULE = "cron(0 2 * * ? *)"  # daily, 02:00 UTC
+BACKUP_RETENTION_DAYS = 35
+#: AWS's managed policies for AWS Backup's own role: back up DynamoDB tables and S3 buckets (no restore).
+BACKUP_MANAGED_POLICIES = ("service-role/AWSBackupServiceRolePolicyForBackup",
+                           "AWSBackupServiceRolePolicyForS3Backup")
+DASHBOARD_ID = "OperationsDashboard"
 
 #: Chalice's logical ids in the template that ``chalice package`` generates.
 CHALICE_API_FUNCTION = "APIHandler"
 CHALICE_API_HANDLER = "api_handler"
 CHALICE_DEFAULT_ROLE = "DefaultRole"
+CHALICE_REST_API = "RestAPI"
+API_LOG_GROUP = f"{CHALICE_API_FUNCTION}LogGroup"
 
 PREFIX_PARAMETER = "ResourcePrefix"
 BUCKET_ID = "FilesBucket"
@@ -76,21 +91,25 @@ TOPIC_ID = "AdminAlerts"
 
 #: Physical names, computed by the runtime's own naming with a CloudFormation placeholder as prefix.
 NAMES = Settings(resource_prefix=f"${{{PREFIX_PARAMETER}}}", bucket_name="")
+#: The API Gateway REST API's name (its CloudWatch metrics are by name and stage).
+NAMES_API = f"${{{PREFIX_PARAMETER}}}-api"
 
 # DynamoDB access levels. PynamoDB describes a table before its first call; transactions are
-# authorised by the underlying item actions.
-DDB_READ = (
-    "dynamodb:DescribeTable",
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:ConditionCheckItem",
-)
-DDB_WRITE = (*DDB_READ, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-             "dynamodb:BatchWriteItem")
-DDB_SCAN_WRITE = (*DDB_WRITE, "dynamodb:Scan")
-DDB_APPEND = ("dynamodb:DescribeTable", "dynamodb:PutItem")  # audit events are immutable
-DDB_READ_APPEND = (*DDB_READ, "dynamodb:PutItem")
+# authorised by the underlying item actions (Put/Update/Delete/ConditionCheck). BatchWriteItem both puts
+# and deletes: it is granted only where deleting is.
+DDB_DESCRIBE = ("dynamodb:DescribeTable",)
+DDB_READ = (*DDB_DESCRIBE, "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
+            "dynamodb:ConditionCheckItem")
+DDB_PUT = ("dynamodb:PutItem",)
+DDB_UPDATE = ("dynamodb:UpdateItem",)
+DDB_DELETE = ("dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+DDB_SCAN = ("dynamodb:Scan",)
+DDB_WRITE = (*DDB_READ, *DDB_PUT, *DDB_UPDATE, *DDB_DELETE)
+DDB_APPEND = (*DDB_DESCRIBE, *DDB_PUT)  # audit events are immutable: conditional PutItem only
+DDB_READ_APPEND = (*DDB_READ, *DDB_PUT)
+#: What nobody may do to the audit trail (the least-privilege test checks every role against it).
+AUDIT_FORBIDDEN = ("dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+                   "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert")
 
 
 @dataclass(frozen=True)
@@ -114,7 +133,28 @@ class FunctionSpec:
     list_prefixes: tuple[str, ...] = ()
     batch_size: int = 1
     schedule: str | None = None
+    ephemeral_mb: int = 512  # Lambda's default /tmp
     extra_statements: tuple[Json, ...] = ()
+
+
+#: Lambda's /tmp bounds (MB).
+EPHEMERAL_MIN_MB, EPHEMERAL_MAX_MB = 512, 10240
+#: Headroom of /tmp beyond the files a function keeps there (PyMuPDF's and Python's own temporary files).
+EPHEMERAL_HEADROOM_MB = 512
+
+
+def ingest_ephemeral_mb(settings: Settings) -> int:
+    """Ephemeral storage of ingest (MB): the largest accepted scan and its rendered pages, side by side.
+
+    The scan is downloaded whole; every page is rendered to a JPEG (masked first pages and headers
+    besides) before the images are uploaded. Rendered 150 DPI pages weigh at most about what the scan's
+    own page images weigh, so twice the scan, plus headroom, holds the worst accepted upload.
+    """
+    needed = 2 * settings.max_upload_bytes // 2**20 + EPHEMERAL_HEADROOM_MB
+    if needed > EPHEMERAL_MAX_MB:
+        raise ValueError(f"max_upload_bytes={settings.max_upload_bytes} needs {needed} MB of /tmp; Lambda "
+                         f"offers at most {EPHEMERAL_MAX_MB} MB")
+    return max(EPHEMERAL_MIN_MB, needed)
 
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -123,10 +163,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Validate and split an uploaded scan into copies, render pages, crop headers.",
         memory_mb=2048,
         timeout_s=900,
+        ephemeral_mb=ingest_ephemeral_mb(Settings()),
         batch_size=1,
-        tables={"uploads": DDB_WRITE, "copies": DDB_WRITE, "pages": DDB_WRITE, "exams": DDB_WRITE,
+        # Claims and finishes its upload, reserves the exam's copy sequence (UpdateItem only), creates
+        # copies and pages in one transaction each, and removes the half copies of a failed scan.
+        tables={"uploads": (*DDB_READ, *DDB_UPDATE), "copies": (*DDB_READ, *DDB_PUT, *DDB_DELETE),
+                "pages": (*DDB_READ, *DDB_PUT, *DDB_DELETE), "exams": (*DDB_READ, *DDB_UPDATE),
                 "audit-events": DDB_APPEND},
-        s3=(S3Grant(("s3:GetObject",), (SCANS_PREFIX,)),
+        # The scan is downloaded by the version whose size was checked (GetObjectVersion).
+        s3=(S3Grant(("s3:GetObject", "s3:GetObjectVersion"), (SCANS_PREFIX,)),
             S3Grant(("s3:PutObject",), (PAGES_PREFIX, HEADERS_PREFIX))),
     ),
     FunctionSpec(
@@ -135,13 +180,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=1536,
         timeout_s=120,
         batch_size=5,
-        tables={"ocr-results": DDB_WRITE, "copies": DDB_WRITE, "students": DDB_READ,
-                "enrolments": DDB_READ, "audit-events": DDB_APPEND},
+        # Stores its result; reads the exam's roster. It never writes a copy (identification is the API's).
+        tables={"ocr-results": (*DDB_DESCRIBE, *DDB_PUT), "students": DDB_READ, "enrolments": DDB_READ},
         s3=(S3Grant(("s3:GetObject",), (HEADERS_PREFIX,)),),
         extra_statements=({
             "Sid": "Textract",  # Textract has no resource-level permissions
             "Effect": "Allow",
-            "Action": ["textract:DetectDocumentText", "textract:AnalyzeDocument"],
+            "Action": ["textract:DetectDocumentText"],
             "Resource": "*",
         },),
     ),
@@ -151,10 +196,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=1536,
         timeout_s=300,
         batch_size=2,
-        tables={"copies": DDB_WRITE, "pages": DDB_READ, "annotations": DDB_READ, "scores": DDB_READ,
-                "exams": DDB_READ, "audit-events": DDB_APPEND},
+        # Everything it draws is in the render spec the API wrote; it only settles the copy.
+        tables={"copies": (*DDB_READ, *DDB_UPDATE), "audit-events": DDB_APPEND},
         s3=(S3Grant(("s3:GetObject",), (RENDER_SPECS_PREFIX, PAGES_PREFIX)),
-            S3Grant(("s3:PutObject",), (FINAL_PREFIX,))),
+            S3Grant(("s3:PutObject",), (FINAL_PREFIX,))),  # the only writer of final PDFs
     ),
     FunctionSpec(
         name="accounts",
@@ -162,8 +207,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=2048,  # two vCPUs: the chunk's passwords are hashed on two threads
         timeout_s=900,
         batch_size=1,
-        tables={"account-jobs": DDB_WRITE, "credential-parts": DDB_WRITE, "students": DDB_WRITE,
-                "enrolments": DDB_WRITE, "unique-values": DDB_WRITE, "audit-events": DDB_APPEND},
+        tables={"account-jobs": (*DDB_READ, *DDB_UPDATE), "credential-parts": (*DDB_READ, *DDB_PUT),
+                "students": (*DDB_READ, *DDB_PUT, *DDB_UPDATE), "enrolments": (*DDB_READ, *DDB_PUT),
+                "unique-values": (*DDB_READ, *DDB_PUT), "audit-events": DDB_APPEND,
+                # A password reset clears the pupil's sign-in failures (auth.clear_sign_in_failures).
+                "rate-limits": (*DDB_DESCRIBE, "dynamodb:DeleteItem")},
         # Get the job's rows; put them again to continue in a fresh invocation; delete them when done.
         s3=(S3Grant(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), (JOBS_PREFIX,)),),
     ),
@@ -173,21 +221,40 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=512,
         timeout_s=300,
         schedule="rate(5 minutes)",
-        tables={"copies": DDB_SCAN_WRITE, "locks": DDB_SCAN_WRITE, "uploads": DDB_SCAN_WRITE,
+        # Scans copies, locks, uploads and account jobs; settles stuck ones and fails uploads that never
+        # received a file (conditional updates); drops expired locks; a stuck upload's half copies and
+        # their pages are discarded (``scans.fail``), pages are read to know what is referenced.
+        tables={"copies": (*DDB_READ, *DDB_SCAN, *DDB_UPDATE, *DDB_DELETE),
+                "locks": (*DDB_READ, *DDB_SCAN, *DDB_DELETE),
+                "uploads": (*DDB_READ, *DDB_SCAN, *DDB_UPDATE),
+                "account-jobs": (*DDB_READ, *DDB_SCAN, *DDB_UPDATE),
+                "pages": (*DDB_READ, *DDB_DELETE),
                 "audit-events": DDB_APPEND},
-        s3=(S3Grant(("s3:GetObject", "s3:PutObject"), (RENDER_SPECS_PREFIX,)),
+        # Re-drives a stuck render or account job by writing its input again; deletes orphans, never a
+        # final PDF nor a scan.
+        s3=(S3Grant(("s3:GetObject", "s3:PutObject"), (RENDER_SPECS_PREFIX, JOBS_PREFIX)),
             S3Grant(("s3:DeleteObject",), (PAGES_PREFIX, HEADERS_PREFIX, RENDER_SPECS_PREFIX,
-                                           EXPORTS_PREFIX))),
-        list_prefixes=(SCANS_PREFIX, PAGES_PREFIX, HEADERS_PREFIX, RENDER_SPECS_PREFIX, FINAL_PREFIX,
-                       EXPORTS_PREFIX),
+                                           EXPORTS_PREFIX, JOBS_PREFIX))),
+        list_prefixes=(SCANS_PREFIX, PAGES_PREFIX, HEADERS_PREFIX, RENDER_SPECS_PREFIX, EXPORTS_PREFIX,
+                       JOBS_PREFIX),
     ),
 )
 
-#: What the API Lambda may touch when the template is merged with Chalice's output.
+#: What the API Lambda may touch when the template is merged with Chalice's output. Tables it does not
+#: name get ``API_TABLE_ACCESS``. No Scan anywhere.
 API_TABLE_ACCESS = DDB_WRITE
+API_TABLES: dict[str, tuple[str, ...]] = {
+    "audit-events": DDB_READ_APPEND,  # append and query, never rewrite nor delete
+    "ocr-results": DDB_READ,  # written by the OCR function only
+    "pages": DDB_READ,  # written by the ingest function only
+    "copies": (*DDB_READ, *DDB_UPDATE),  # created by ingest; the API only moves them along
+}
 API_S3 = (
-    S3Grant(("s3:GetObject",), (SCANS_PREFIX, PAGES_PREFIX, HEADERS_PREFIX, FINAL_PREFIX, EXPORTS_PREFIX)),
-    S3Grant(("s3:PutObject",), (SCANS_PREFIX, RENDER_SPECS_PREFIX, EXPORTS_PREFIX, JOBS_PREFIX)),
+    # Pre-signed GETs: header crops (identification desk), page images (grading), final PDFs (downloads).
+    S3Grant(("s3:GetObject",), (HEADERS_PREFIX, PAGES_PREFIX, FINAL_PREFIX)),
+    # Pre-signed POSTs of scans, render specs, account job inputs; never pages/ nor final/.
+    S3Grant(("s3:PutObject",), (SCANS_PREFIX, RENDER_SPECS_PREFIX, JOBS_PREFIX)),
+    S3Grant(("s3:DeleteObject",), (JOBS_PREFIX,)),  # the input of a job that could not be queued
 )
 
 
@@ -269,8 +336,10 @@ def chalice_config(stage: str) -> Any | None:
         return None
     from chalice.config import Config  # a dev dependency: only needed to generate the template
 
-    return Config.create(chalice_stage=stage, function_name=CHALICE_API_HANDLER,
-                         project_dir=str(REPO_ROOT), config_from_disk=json.loads(config_file.read_text()))
+    return Config(chalice_stage=stage, function_name=CHALICE_API_HANDLER,
+                  user_provided_params={"project_dir": str(REPO_ROOT)},
+                  config_from_disk=json.loads(config_file.read_text()),
+                  default_params={"api_gateway_stage": "api", "autogen_policy": True})
 
 
 def chalice_api_role(stage: str) -> str | None:
@@ -289,6 +358,12 @@ def chalice_api_role(stage: str) -> str | None:
 
         return to_cfn_resource_name(f"{CHALICE_API_HANDLER}_role")
     return CHALICE_DEFAULT_ROLE
+
+
+def api_gateway_stage(stage: str) -> str:
+    """The API Gateway stage Chalice deploys the API to (``api`` by default)."""
+    config = chalice_config(stage)
+    return str(config.api_gateway_stage) if config is not None else "api"
 
 
 def default_prefix(stage: str) -> str:
@@ -635,6 +710,7 @@ def function_resources(spec: FunctionSpec, route: EventRoute | None, stage: str,
                 "Architectures": ["x86_64"],
                 "MemorySize": spec.memory_mb,
                 "Timeout": spec.timeout_s,
+                "EphemeralStorage": {"Size": spec.ephemeral_mb},
                 "Role": arn_of(f"{logical}Role"),
                 "Environment": {"Variables": runtime_environment(stage, f"korrigo-{spec.name}")},
                 "Events": function_events(spec, route),
@@ -700,39 +776,185 @@ def alert_resources(routes: Sequence[EventRoute], functions: Sequence[FunctionSp
 # ------------------------------------------------------------------------------------ Chalice overrides
 
 
-def api_policy(api_role: str, known: Mapping[str, type[Model]]) -> Json:
-    """Access of the API to this stack's resources, attached to the role Chalice creates for it."""
-    tables = {entity: DDB_READ_APPEND if entity == "audit-events" else API_TABLE_ACCESS for entity in known}
-    statements = table_statements(tables, known) + s3_statements(API_S3)
+def api_function_name() -> str:
+    """The API function's physical name (a ``Fn::Sub`` string): fixed, so its log group can be too."""
+    return f"${{{PREFIX_PARAMETER}}}-api"
+
+
+def api_role_policies(known: Mapping[str, type[Model]]) -> list[Json]:
+    """The API role's whole policy: its own log group, this stack's tables and key prefixes.
+
+    It replaces the policies Chalice puts on the role (``.chalice/policy-prod.json``): nothing else.
+    """
+    tables = {entity: API_TABLES.get(entity, API_TABLE_ACCESS) for entity in known}
+    statements: list[Json] = [{
+        "Sid": "Logs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": arn_of(API_LOG_GROUP),
+    }]
+    statements += table_statements(tables, known) + s3_statements(API_S3)
     statements.append({"Sid": "HealthCheck", "Effect": "Allow", "Action": ["s3:ListBucket"],
-                       "Resource": bucket_arn()})
-    return {
-        "Type": "AWS::IAM::Policy",
-        "Properties": {
-            "PolicyName": "korrigo-api-resources",
-            "Roles": [ref(api_role)],
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-        },
-    }
+                       "Resource": bucket_arn()})  # HeadBucket
+    return [{"PolicyName": "korrigo-api-least-privilege",
+             "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]
 
 
 def api_overrides(stage: str, api_role: str | None, known: Mapping[str, type[Model]]) -> Json:
-    """Deep-merged into Chalice's resources: the API's environment, a policy on its role, an alarm.
+    """Deep-merged into Chalice's resources: the API's name, log group, environment, role policy, alarm.
 
-    ``api_role`` is the logical id of the API's role in Chalice's output; None adds no policy (a
-    pre-created role must then grant the same access itself).
+    ``api_role`` is the logical id of the API's role in Chalice's output; None leaves the role alone (a
+    pre-created role must then grant the same access itself). Lists are replaced by the merge, so the
+    role's ``Policies`` here are all it gets.
     """
     environment = runtime_environment(stage, "korrigo-api")
     for chalice_owned in ("KORRIGO_STAGE", "POWERTOOLS_SERVICE_NAME"):
         environment.pop(chalice_owned)  # set by .chalice/config.json
     overrides: Json = {
-        CHALICE_API_FUNCTION: {"Properties": {"Environment": {"Variables": environment}}},
+        API_LOG_GROUP: {
+            "Type": "AWS::Logs::LogGroup",
+            **TRANSIENT,
+            "Properties": {"LogGroupName": sub(f"/aws/lambda/{api_function_name()}"),
+                           "RetentionInDays": LOG_RETENTION_DAYS},
+        },
+        CHALICE_API_FUNCTION: {
+            "DependsOn": [API_LOG_GROUP],
+            "Properties": {"FunctionName": sub(api_function_name()),
+                           "Environment": {"Variables": environment}},
+        },
+        CHALICE_REST_API: {"Properties": {"Name": sub(NAMES_API)}},
         "ApiErrorsAlarm": alarm("api-errors", "The API function failed.", "AWS/Lambda", "Errors",
                                 [{"Name": "FunctionName", "Value": ref(CHALICE_API_FUNCTION)}], "Sum"),
     }
     if api_role is not None:
-        overrides["ApiAccessPolicy"] = api_policy(api_role, known)
+        overrides[api_role] = {"Properties": {"Policies": api_role_policies(known)}}
     return overrides
+
+
+# --------------------------------------------------------------------------------------------- backups
+
+
+def backup_resources(tables: Sequence[str]) -> Json:
+    """AWS Backup: a vault, a daily plan kept 35 days, a selection of every table and the bucket.
+
+    The role may back up only (AWS's managed backup policies); a restore is started by an operator with
+    a restore role of their own, so no stack role but the render function's can write final PDFs.
+    """
+    partition = "arn:${AWS::Partition}:iam::aws:policy"
+    return {
+        BACKUP_VAULT: {
+            "Type": "AWS::Backup::BackupVault",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {"BackupVaultName": sub(f"${{{PREFIX_PARAMETER}}}-vault")},
+        },
+        "BackupPlan": {
+            "Type": "AWS::Backup::BackupPlan",
+            "Properties": {"BackupPlan": {
+                "BackupPlanName": sub(f"${{{PREFIX_PARAMETER}}}-daily"),
+                "BackupPlanRule": [{
+                    "RuleName": "daily",
+                    "TargetBackupVault": ref(BACKUP_VAULT),
+                    "ScheduleExpression": BACKUP_SCHEDULE,
+                    "StartWindowMinutes": 60,
+                    "CompletionWindowMinutes": 8 * 60,
+                    "Lifecycle": {"DeleteAfterDays": BACKUP_RETENTION_DAYS},
+                }],
+            }},
+        },
+        BACKUP_ROLE: {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"},
+                                   "Action": "sts:AssumeRole"}],
+                },
+                "ManagedPolicyArns": [sub(f"{partition}/{name}") for name in BACKUP_MANAGED_POLICIES],
+            },
+        },
+        "BackupSelection": {
+            "Type": "AWS::Backup::BackupSelection",
+            "Properties": {
+                "BackupPlanId": ref("BackupPlan"),
+                "BackupSelection": {
+                    "SelectionName": "tables-and-files",
+                    "IamRoleArn": arn_of(BACKUP_ROLE),
+                    "Resources": [arn_of(table) for table in tables] + [bucket_arn()],
+                },
+            },
+        },
+    }
+
+
+# ------------------------------------------------------------------------------------------- dashboard
+
+
+def korrigo_metric(name: str, stat: str, label: str | None = None, **extra: Any) -> list[Any]:
+    """A dashboard metric line of the ``Korrigo`` namespace (with Powertools' ``service`` dimension)."""
+    options = {"stat": stat, **({"label": label} if label else {}), **extra}
+    return [METRICS_NAMESPACE, name, "service", METRICS_SERVICE, options]
+
+
+def widget(title: str, metrics: list[Any], *, stat: str = "Sum", width: int = 8,
+           view: str = "timeSeries", **properties: Any) -> Json:
+    """A metric widget of the dashboard (laid out left to right by CloudWatch)."""
+    return {"type": "metric", "width": width, "height": 6, "properties": {
+        "title": title, "region": "${AWS::Region}", "view": view, "stat": stat,
+        "period": ALARM_PERIOD_SECONDS, "metrics": metrics, **properties}}
+
+
+def dashboard_widgets(routes: Sequence[EventRoute], functions: Sequence[FunctionSpec],
+                      api_stage: str) -> list[Json]:
+    """What an operator looks at: work flowing through, what waits, what fails, how the API does."""
+    api = ["ApiName", NAMES_API, "Stage", api_stage]
+    return [
+        widget("Pages processed", [korrigo_metric("PagesProcessed", "Sum")]),
+        widget("OCR auto-match rate (%)", [
+            [{"expression": "100 * auto / (auto + unmatched)", "label": "auto-matched %", "id": "rate"}],
+            korrigo_metric("OcrAutoMatched", "Sum", id="auto", visible=False),
+            korrigo_metric("OcrUnmatched", "Sum", id="unmatched", visible=False),
+        ], yAxis={"left": {"min": 0, "max": 100}}),
+        widget("Identification backlog (copies in STAGING)",
+               [korrigo_metric(IDENTIFICATION_BACKLOG_METRIC, "Maximum")], stat="Maximum"),
+        widget("Lock conflicts", [korrigo_metric("LockConflicts", "Sum")]),
+        widget("Finalise → GRADED latency (s)", [
+            korrigo_metric(GRADING_LATENCY_METRIC, "p50", "p50"),
+            korrigo_metric(GRADING_LATENCY_METRIC, "p99", "p99"),
+        ], stat="p99"),
+        widget("Copies graded and render failures", [
+            korrigo_metric("CopiesGraded", "Sum", "graded"),
+            korrigo_metric("RenderFailures", "Sum", "render failures"),
+            korrigo_metric(STUCK_COPIES_METRIC, "Maximum", "stuck in GRADING_IN_PROGRESS"),
+        ]),
+        widget("Dead-letter queues (messages)", [
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName",
+             f"${{{queue_id(route.function, dead_letter=True)}.QueueName}}", {"label": route.function}]
+            for route in routes
+        ], stat="Maximum"),
+        widget("API latency (ms)", [
+            ["AWS/ApiGateway", "Latency", *api, {"stat": "p99", "label": "p99"}],
+            ["AWS/ApiGateway", "Latency", *api, {"stat": "p50", "label": "p50"}],
+        ], stat="p99"),
+        widget("API 4xx / 5xx", [
+            ["AWS/ApiGateway", "4XXError", *api, {"label": "4xx"}],
+            ["AWS/ApiGateway", "5XXError", *api, {"label": "5xx"}],
+        ]),
+        widget("Throttled sign-ins", [korrigo_metric(THROTTLED_SIGN_INS_METRIC, "Sum")]),
+        widget("Function errors", [
+            ["AWS/Lambda", "Errors", "FunctionName", f"${{{function_id(spec.name)}}}", {"label": spec.name}]
+            for spec in functions
+        ] + [["AWS/Lambda", "Errors", "FunctionName", api_function_name(), {"label": "api"}]]),
+        widget("Account jobs failed", [korrigo_metric("AccountJobsFailed", "Sum")]),
+    ]
+
+
+def dashboard_resources(routes: Sequence[EventRoute], functions: Sequence[FunctionSpec],
+                        api_stage: str) -> Json:
+    """One CloudWatch dashboard; its body is a ``Fn::Sub`` of the JSON (names resolved at deploy)."""
+    body = json.dumps({"widgets": dashboard_widgets(routes, functions, api_stage)}, separators=(",", ":"))
+    return {DASHBOARD_ID: {"Type": "AWS::CloudWatch::Dashboard", "Properties": {
+        "DashboardName": sub(f"${{{PREFIX_PARAMETER}}}-operations"),
+        "DashboardBody": sub(body),
+    }}}
 
 
 # --------------------------------------------------------------------------------------------- outputs
@@ -778,13 +1000,16 @@ def build_template(stage: str = "prod", *, code_uri: str = DEFAULT_CODE_URI, mer
     for spec in FUNCTIONS:
         resources.update(function_resources(spec, routes.get(spec.name), stage, code_uri, known))
     resources.update(alert_resources(EVENT_ROUTES, FUNCTIONS))
+    resources.update(backup_resources([table_id(entity) for entity in known]))
+    resources.update(dashboard_resources(EVENT_ROUTES, FUNCTIONS, api_gateway_stage(stage)))
     if merge_with_chalice:
         role = chalice_api_role(stage) if api_role == "auto" else api_role
         resources.update(api_overrides(stage, role, known))
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": SAM_TRANSFORM,
-        "Description": f"Korrigo ({stage}): tables, files bucket, queues, functions, alarms",
+        "Description": f"Korrigo ({stage}): tables, files bucket, queues, functions, alarms, dashboard, "
+                       "backups",
         "Parameters": parameters(stage),
         "Resources": resources,
         "Outputs": outputs(EVENT_ROUTES),

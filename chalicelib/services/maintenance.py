@@ -35,7 +35,7 @@ from chalicelib.models.copies import Copy
 from chalicelib.models.exams import Upload
 from chalicelib.models.grading import Lock
 from chalicelib.models.jobs import AccountJob
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import IDENTIFICATION_BACKLOG_METRIC, STUCK_COPIES_METRIC, logger, metrics
 from chalicelib.resources import (
     EVENT_ROUTES,
     EXPORTS_PREFIX,
@@ -49,10 +49,6 @@ from chalicelib.resources import (
 from chalicelib.services import account_jobs, audit, finalize, scans
 from chalicelib.settings import get_settings
 
-#: The gauge the template's stuck-copies alarm watches (``infra.template.STUCK_COPIES_METRIC``).
-STUCK_COPIES_METRIC = "StuckCopies"
-#: Copies waiting in STAGING for identification (``infra.template.IDENTIFICATION_BACKLOG_METRIC``).
-IDENTIFICATION_BACKLOG_METRIC = "IdentificationBacklog"
 #: Added to a function's longest invocation before its work counts as stuck (clock skew, queue delay).
 DEADLINE_MARGIN = timedelta(minutes=2)
 ORPHAN_AGE = timedelta(hours=24)

@@ -17,11 +17,11 @@ from infra import template as infra_template
 #: Which tables each function may touch (the design's least-privilege table), independent of the code.
 EXPECTED_FUNCTION_TABLES = {
     "ingest": {"uploads", "copies", "pages", "exams", "audit-events"},
-    "ocr": {"ocr-results", "copies", "students", "enrolments", "audit-events"},
-    "render": {"copies", "pages", "annotations", "scores", "exams", "audit-events"},
-    "maintenance": {"copies", "locks", "audit-events", "uploads"},
+    "ocr": {"ocr-results", "students", "enrolments"},  # never writes a copy
+    "render": {"copies", "audit-events"},  # everything it draws is in the render spec
+    "maintenance": {"copies", "locks", "audit-events", "uploads", "account-jobs", "pages"},
     "accounts": {"account-jobs", "credential-parts", "students", "enrolments", "unique-values",
-                 "audit-events"},
+                 "audit-events", "rate-limits"},
 }
 EXPECTED_SIZING = {"ingest": (2048, 900), "ocr": (1536, 120), "render": (1536, 300),
                    "accounts": (2048, 900)}
@@ -434,7 +434,10 @@ def chalice_output_stub(api_role: str | None) -> dict[str, Any]:
                                                      "KORRIGO_RESOURCE_PREFIX": "korrigo-prod",
                                                      "POWERTOOLS_SERVICE_NAME": "korrigo-api"}}},
     }
-    resources: dict[str, Any] = {"APIHandler": function}
+    rest_api = {"Type": "AWS::Serverless::Api", "Properties": {
+        "EndpointConfiguration": "EDGE", "StageName": "api",
+        "DefinitionBody": {"swagger": "2.0", "info": {"title": "korrigo", "version": "1.0"}, "paths": {}}}}
+    resources: dict[str, Any] = {"APIHandler": function, "RestAPI": rest_api}
     if api_role is not None:
         function["Properties"]["Role"] = {"Fn::GetAtt": [api_role, "Arn"]}
         resources[api_role] = {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {
@@ -458,8 +461,7 @@ def test_merged_with_chalice_output_lints_and_configures_the_api() -> None:
     assert variables["KORRIGO_RESOURCE_PREFIX"] == {"Ref": "ResourcePrefix"}
     assert variables["KORRIGO_BUCKET_NAME"] == {"Ref": infra_template.BUCKET_ID}
     if api_role is not None:
-        policy = merged["Resources"]["ApiAccessPolicy"]["Properties"]
-        assert policy["Roles"] == [{"Ref": api_role}]
+        [policy] = merged["Resources"][api_role]["Properties"]["Policies"]  # the merge replaces Chalice's
         for statement in policy["PolicyDocument"]["Statement"]:
             assert "*" not in as_list(statement["Resource"])
             if referenced_ids(statement["Resource"]) == {"AuditEventsTable"}:
@@ -485,7 +487,132 @@ def test_accounts_function_reads_and_hands_over_only_job_inputs_and_the_api_can_
     assert (route.prefix, route.suffix) == ("jobs/", ".json")
     assert properties["Timeout"] == 900 <= route.visibility_timeout
     merged = infra_template.build_template("prod", api_role="DefaultRole")["Resources"]
-    api_statements = merged["ApiAccessPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    api_statements = merged["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     queued_by_api = [resolve(arn) for s in api_statements if "s3:PutObject" in actions_of(s)
                      for arn in as_list(s["Resource"])]
     assert f"arn:aws:s3:::{bucket_name}/jobs/*" in queued_by_api
+
+
+# ------------------------------------------------------------------------------------ ephemeral storage
+
+
+def test_ingest_has_room_in_tmp_for_the_largest_accepted_upload_and_its_pages(
+        resources: dict[str, Any]) -> None:
+    size_mb = functions(resources)["ingest"]["EphemeralStorage"]["Size"]
+    largest_scan_mb = Settings().max_upload_bytes / 2**20
+    assert size_mb >= 2 * largest_scan_mb + 512  # the scan, its rendered pages, working space
+    assert size_mb <= 10240  # Lambda's maximum
+    for name, properties in functions(resources).items():
+        assert 512 <= properties["EphemeralStorage"]["Size"] <= 10240, name
+
+
+def test_ingest_tmp_follows_the_upload_limit_and_refuses_what_lambda_cannot_hold() -> None:
+    small = Settings(max_upload_bytes=100 * 2**20)
+    assert infra_template.ingest_ephemeral_mb(small) == 712
+    assert infra_template.ingest_ephemeral_mb(Settings(max_upload_bytes=2**20)) == 514
+    with pytest.raises(ValueError, match="at most 10240 MB"):
+        infra_template.ingest_ephemeral_mb(Settings(max_upload_bytes=5 * 2**30))
+
+
+# ---------------------------------------------------------------------------------------------- backups
+
+
+def test_every_table_has_point_in_time_recovery_and_the_bucket_keeps_versions(
+        resources: dict[str, Any]) -> None:
+    for table in of_type(resources, "AWS::DynamoDB::Table").values():
+        assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert resources[infra_template.BUCKET_ID]["Properties"]["VersioningConfiguration"] == {
+        "Status": "Enabled"}
+
+
+def test_aws_backup_keeps_daily_backups_of_every_table_and_the_bucket_for_35_days(
+        resources: dict[str, Any]) -> None:
+    [vault_id] = of_type(resources, "AWS::Backup::BackupVault")
+    assert resources[vault_id]["DeletionPolicy"] == "Retain"
+    [plan_id] = of_type(resources, "AWS::Backup::BackupPlan")
+    [rule] = resources[plan_id]["Properties"]["BackupPlan"]["BackupPlanRule"]
+    assert rule["TargetBackupVault"] == {"Ref": vault_id}
+    assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", rule["ScheduleExpression"])  # once a day
+    assert rule["Lifecycle"] == {"DeleteAfterDays": 35}
+    [selection] = of_type(resources, "AWS::Backup::BackupSelection").values()
+    assert selection["Properties"]["BackupPlanId"] == {"Ref": plan_id}
+    chosen = selection["Properties"]["BackupSelection"]
+    assert referenced_ids(chosen["Resources"]) >= set(of_type(resources, "AWS::DynamoDB::Table"))
+    bucket_name = resolve(resources[infra_template.BUCKET_ID]["Properties"]["BucketName"])
+    assert f"arn:aws:s3:::{bucket_name}" in [resolve(arn) for arn in chosen["Resources"]]
+    role = resources[chosen["IamRoleArn"]["Fn::GetAtt"][0]]["Properties"]
+    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "backup.amazonaws.com"}
+    managed = [resolve(arn) for arn in role["ManagedPolicyArns"]]
+    assert "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup" in managed
+    assert "arn:aws:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup" in managed
+    assert not any("Restore" in arn for arn in managed)  # restores run with an operator's role
+
+
+# -------------------------------------------------------------------------------------------- dashboard
+
+
+def dashboard_body(resources: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard's JSON, queue names resolved as ``q-<id>`` and function names as ``fn-<id>``."""
+    [dashboard] = of_type(resources, "AWS::CloudWatch::Dashboard").values()
+    names = {f"{queue}.QueueName": f"q-{queue}" for queue in of_type(resources, "AWS::SQS::Queue")}
+    names |= {function: f"fn-{function}" for function in of_type(resources, "AWS::Serverless::Function")}
+    return json.loads(resolve(dashboard["Properties"]["DashboardBody"], names))
+
+
+def dashboard_metrics(resources: dict[str, Any]) -> list[list[Any]]:
+    widgets = dashboard_body(resources)["widgets"]
+    return [line for widget in widgets for line in widget["properties"]["metrics"]]
+
+
+def emitted_metrics() -> set[str]:
+    """Metric names the code publishes: ``add_metric(name="...")`` or a name constant of observability."""
+    from chalicelib import observability
+
+    root = Path(infra_template.REPO_ROOT)
+    sources = [*root.glob("chalicelib/**/*.py"), *root.glob("functions/**/*.py")]
+    names: set[str] = set()
+    for source in sources:
+        for argument in re.findall(r"add_metric\(\s*name=([^,]+),", source.read_text()):
+            names.update(re.findall(r"\"(\w+)\"", argument))
+            constants = re.findall(r"\b([A-Z_]+_METRIC)\b", argument)
+            names.update(getattr(observability, constant) for constant in constants)
+    return names
+
+
+def test_dashboard_shows_the_operations_at_a_glance(resources: dict[str, Any]) -> None:
+    titles = " | ".join(widget["properties"]["title"] for widget in dashboard_body(resources)["widgets"])
+    titles = titles.lower()
+    for topic in ("pages processed", "auto-match rate", "identification backlog", "lock conflicts",
+                  "finalise → graded latency", "render failures", "dead-letter", "api latency",
+                  "4xx / 5xx", "throttled sign-ins"):
+        assert topic in titles
+    lines = dashboard_metrics(resources)
+    dlqs = {line[3] for line in lines if line[:2] == ["AWS/SQS", "ApproximateNumberOfMessagesVisible"]}
+    assert dlqs == {f"q-{infra_template.queue_id(r.function, dead_letter=True)}" for r in EVENT_ROUTES}
+    api = [line for line in lines if line[0] == "AWS/ApiGateway"]
+    assert {line[1] for line in api} == {"Latency", "4XXError", "5XXError"}
+    assert any(line[-1].get("stat") == "p99" for line in api if line[1] == "Latency")
+    assert all(line[2:6] == ["ApiName", "korrigo-prod-api", "Stage", "api"] for line in api)
+
+
+def test_dashboard_and_alarms_read_metrics_the_code_emits(resources: dict[str, Any]) -> None:
+    from chalicelib.observability import metrics
+
+    korrigo = [line for line in dashboard_metrics(resources) if line[0] == "Korrigo"]
+    assert korrigo
+    for line in korrigo:
+        assert line[2:4] == ["service", metrics.service]  # the exact dimension set Powertools writes
+    used = {line[1] for line in korrigo} | {a["MetricName"] for a in alarms(resources)
+                                             if a["Namespace"] == "Korrigo"}
+    assert used - emitted_metrics() == set(), "the dashboard or an alarm reads a metric no code emits"
+    assert {"PagesProcessed", "OcrAutoMatched", "OcrUnmatched", "LockConflicts", "RenderFailures",
+            "StuckCopies", "IdentificationBacklog", "GradingLatency", "ThrottledSignIns"} <= used
+
+
+def test_dashboard_names_resolve_in_the_api_overrides() -> None:
+    merged = infra_template.build_template("prod", api_role="DefaultRole")["Resources"]
+    assert resolve(merged["RestAPI"]["Properties"]["Name"]) == "korrigo-prod-api"
+    assert resolve(merged["APIHandler"]["Properties"]["FunctionName"]) == "korrigo-prod-api"
+    assert resolve(merged[infra_template.API_LOG_GROUP]["Properties"]["LogGroupName"]) == \
+        "/aws/lambda/korrigo-prod-api"
