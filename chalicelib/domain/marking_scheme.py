@@ -1,7 +1,8 @@
 """The marking scheme: a tree of exercises → questions → sub-questions, points on the leaves.
 
 Every node has a stable id (scores are keyed by node id, never by position); parents' points are
-derived from their children; the total is any positive number.
+derived from their children; the total is any positive number. A leaf's points have at most two
+decimals (1.4, 0.3): its full marks are always a valid score (``domain.scoring.score_problem``).
 """
 
 from __future__ import annotations

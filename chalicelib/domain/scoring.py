@@ -1,4 +1,10 @@
-"""Scores against a marking scheme: bounds per leaf, totals, completeness."""
+"""Scores against a marking scheme: bounds per leaf, the score step, totals, completeness.
+
+The step rule: a leaf's score is 0 ≤ score ≤ its points and either a multiple of a quarter point or
+exactly its points, so full marks are reachable on every leaf (0.3, 1.1, 1.4 …) while quarter points
+stay the grading unit. Arithmetic is exact (``Decimal`` from the number's shortest text form).
+The SPA mirrors this rule in ``frontend/src/lib/scoring.ts``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from chalicelib.domain.marking_scheme import Leaf, leaves
 
 MAX_REMARK = 2000
 MAX_APPRECIATION = 5000
+SCORE_STEP = Decimal("0.25")
 
 
 class ScoreError(ValueError):
@@ -25,10 +32,29 @@ def scheme_leaves(scheme: dict[str, Any] | None) -> dict[str, Leaf]:
     return {leaf.id: leaf for leaf in leaves((scheme or {}).get("nodes", []))}
 
 
+def score_problem(points: Decimal, max_points: Decimal) -> str | None:
+    """Why ``points`` is not a valid score of a leaf worth ``max_points``, or None when it is."""
+    if not 0 <= points <= max_points:
+        return f"must be between 0 and {_text(max_points)}"
+    if points % SCORE_STEP != 0 and points != max_points:
+        full = "" if max_points % SCORE_STEP == 0 else f" or the full {_text(max_points)}"
+        return f"must be a multiple of {SCORE_STEP}{full}"
+    return None
+
+
+def is_valid_score(points: Decimal, max_points: Decimal) -> bool:
+    """Whether ``points`` is a valid score of a leaf worth ``max_points`` (bounds and step)."""
+    return score_problem(points, max_points) is None
+
+
+def _text(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 def validate_scores(
     scores: dict[str, Any], remarks: dict[str, Any], appreciation: str, scheme: dict[str, Any] | None
 ) -> dict[str, float]:
-    """Check scores (0 ≤ score ≤ leaf max, quarter points) and remarks against the scheme."""
+    """Check scores (bounds and step, see ``score_problem``) and remarks against the scheme."""
     by_id = scheme_leaves(scheme)
     if not by_id:
         raise ScoreError("The exam has no marking scheme yet.")
@@ -40,10 +66,9 @@ def validate_scores(
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ScoreError(f"The score of {leaf.label} must be a number.", node_id)
         points = Decimal(str(value))
-        if not 0 <= points <= leaf.max_points:
-            raise ScoreError(f"The score of {leaf.label} must be between 0 and {leaf.max_points}.", node_id)
-        if points * 4 != (points * 4).to_integral_value():
-            raise ScoreError(f"The score of {leaf.label} must be a multiple of 0.25.", node_id)
+        problem = score_problem(points, leaf.max_points)
+        if problem:
+            raise ScoreError(f"The score of {leaf.label} {problem}.", node_id)
         clean[node_id] = float(points)
     for node_id, remark in remarks.items():
         if node_id not in by_id:
@@ -56,7 +81,7 @@ def validate_scores(
 
 
 def total(scores: dict[str, Any]) -> float:
-    """The sum of the scores (exact in quarters)."""
+    """The exact sum of the scores."""
     return float(sum((Decimal(str(value)) for value in scores.values()), Decimal(0)))
 
 
@@ -65,6 +90,6 @@ def missing_leaves(scores: dict[str, Any], scheme: dict[str, Any] | None) -> lis
     missing = []
     for node_id, leaf in scheme_leaves(scheme).items():
         value = scores.get(node_id)
-        if value is None or not 0 <= Decimal(str(value)) <= leaf.max_points:
+        if value is None or not is_valid_score(Decimal(str(value)), leaf.max_points):
             missing.append(node_id)
     return missing

@@ -137,17 +137,56 @@ def write_conditions(copy_id: str, caller: Principal, token: str) -> list[tuple[
 
 
 def release(copy: Copy, caller: Principal, token: str | None, origin: Origin) -> None:
-    """The holder releases (LOCKED → READY); an admin without the token breaks the lock (audited)."""
-    lock = current_lock(copy.id)
-    breaking = caller.is_admin and (lock is None or lock.token != token)
-    if not breaking:
-        require_live_lock(copy.id, caller, token)
+    """The holder releases (LOCKED → READY); an admin without the token breaks the lock (audited).
+
+    Idempotent: releasing a lock the caller no longer holds (released, expired, taken over since) changes
+    nothing and is not an error; another holder's lock is never touched. The write's condition decides.
+    """
+    if caller.is_admin:
+        lock = current_lock(copy.id)
+        if lock is None or lock.token != token:
+            _break(copy, caller, lock, origin)
+            return
+    if not token or not _release_mine(copy, caller, token):
+        return
+    audit.record(
+        "lock.release",
+        actor=caller,
+        origin=origin,
+        target_type="copy",
+        target_id=copy.id,
+        exam_id=copy.exam_id,
+        copy_id=copy.id,
+        metadata={"holder": caller.display_name},
+    )
+
+
+def _release_mine(copy: Copy, caller: Principal, token: str) -> bool:
+    """Delete the caller's live lock, the copy back to READY; False when the lock is not theirs (any more)."""
+    now = utcnow()
     try:
         with aws.transact_write() as write:
-            if breaking:
-                write.delete(Lock(copy.id))
-            else:
-                write.delete(Lock(copy.id), condition=Lock.token == token)
+            write.delete(Lock(copy.id), condition=_mine(token, caller, now))
+            write.update(
+                copy,
+                actions=[Copy.status.set("READY"), Copy.updated_at.set(now)],
+                condition=Copy.status.is_in(*LOCKABLE),
+            )
+    except TransactWriteError as error:
+        if not condition_failed(error):
+            raise
+        reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
+        if reasons[:1] == ["ConditionalCheckFailed"]:
+            return False
+        raise Conflict("The copy changed meanwhile.") from error
+    return True
+
+
+def _break(copy: Copy, caller: Principal, lock: Lock | None, origin: Origin) -> None:
+    """Admin: delete whatever lock the copy has and move it back to READY (audited as a break)."""
+    try:
+        with aws.transact_write() as write:
+            write.delete(Lock(copy.id))
             write.update(
                 copy,
                 actions=[Copy.status.set("READY"), Copy.updated_at.set(utcnow())],
@@ -158,7 +197,7 @@ def release(copy: Copy, caller: Principal, token: str | None, origin: Origin) ->
             raise Conflict("The lock changed meanwhile.") from error
         raise
     audit.record(
-        "lock.break" if breaking else "lock.release",
+        "lock.break",
         actor=caller,
         origin=origin,
         target_type="copy",

@@ -132,6 +132,14 @@ describe('marking-scheme model', () => {
     ])
   })
 
+  it('accepts leaf points with up to two decimals (1.4, 0.3), as the server does', () => {
+    const tree = [newNode('A', '1,4'), newNode('B', '0.3'), newNode('C', '1.40'), newNode('D', '1.005'), newNode('E', '1001')]
+    const errors = validate(tree)
+    expect(errors.has(tree[0]!.key) || errors.has(tree[1]!.key) || errors.has(tree[2]!.key)).toBe(false)
+    expect(errors.get(tree[3]!.key)).toBe('Points allow at most two decimals, e.g. 1.25.')
+    expect(errors.get(tree[4]!.key)).toBe('At most 1000 points.')
+  })
+
   it('finds the node a server error names, by id first, then by path', () => {
     const tree = fromServer(SERVER_NODES)
     const q2b = tree[0]!.children[1]!.children[1]!

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { createApp, h, nextTick, reactive } from 'vue'
+import ScoreSidebar from '../src/components/grading/ScoreSidebar.vue'
 import {
   draftIsNewer,
   draftPayload,
@@ -9,10 +11,12 @@ import {
   readDraftPayload,
   scoreError,
   scoresPayload,
+  stepScore,
   subtotal,
   unscoredLeaves,
 } from '../src/lib/scoring'
 import { SCHEME } from './gradingFixtures'
+import { press, typeInto } from './mount'
 
 describe('score sheet', () => {
   const rows = flattenScheme(SCHEME)
@@ -48,6 +52,36 @@ describe('score sheet', () => {
     expect(scoreError('-1', 3)).toBe('The score cannot be negative.')
     expect(scoreError('3.5', 3)).toBe('At most 3.')
     expect(scoreError('1.3', 3)).toBe('Use quarter points (0.25, 0.5, 0.75).')
+  })
+
+  it('allows full marks on every leaf besides quarter points, exactly', () => {
+    for (const max of [0.3, 1.1, 1.4, 0.01, 2.99]) expect(scoreError(String(max), max)).toBeNull()
+    expect(scoreError('1,40', 1.4)).toBeNull()
+    for (const text of ['0', '0.25', '0.5', '1', '1.25']) expect(scoreError(text, 1.4)).toBeNull()
+    expect(scoreError('1.45', 1.4)).toBe('At most 1.4.')
+    expect(scoreError('1.3', 1.4)).toBe('Use quarter points (0.25, 0.5, 0.75) or the full 1.4.')
+    expect(scoreError('1.4000001', 1.4)).toBe('At most 1.4.')
+    expect(scoreError('0.30000000000000004', 0.3)).toBe('At most 0.3.')
+    expect(scoreError('1.0999999', 1.1)).toBe('Use quarter points (0.25, 0.5, 0.75) or the full 1.1.')
+    const rows = flattenScheme([{ id: 'a', label: 'A', points: 1.4, children: [] }, { id: 'b', label: 'B', points: 0.3, children: [] }])
+    const form = { scores: { a: '1.4', b: '0,3' }, remarks: {}, appreciation: '' }
+    expect(scoresPayload(rows, form).scores).toEqual({ a: 1.4, b: 0.3 })
+    expect(grandTotal(rows, form)).toBe(1.7)
+    expect(unscoredLeaves(rows, form)).toEqual([])
+  })
+
+  it('steps ↑ / ↓ by quarter points within 0 … max, ↑ ending on the full marks', () => {
+    expect(stepScore('1.25', 1.4, 1)).toBe(1.4)
+    expect(stepScore('1.4', 1.4, 1)).toBe(1.4)
+    expect(stepScore('1.4', 1.4, -1)).toBe(1.25)
+    expect(stepScore('1.1', 3, -1)).toBe(1)
+    expect(stepScore('1.1', 3, 1)).toBe(1.25)
+    expect(stepScore('', 1.4, 1)).toBe(0)
+    expect(stepScore('', 1.4, -1)).toBe(1.4)
+    expect(stepScore('0', 0.3, -1)).toBe(0)
+    expect(stepScore('0', 0.3, 1)).toBe(0.25)
+    expect(stepScore('0.25', 0.3, 1)).toBe(0.3)
+    expect(stepScore('7', 3, -1)).toBe(3)
   })
 
   it('builds the PUT /scores body and the draft payload', () => {
@@ -86,5 +120,69 @@ describe('score sheet', () => {
       appreciation: '',
       scores_version: -1,
     })
+  })
+})
+
+describe('score sidebar on leaves of 0.3, 1.1 and 1.4 points', () => {
+  const rows = flattenScheme([
+    { id: 'a', label: 'A', points: 0.3, children: [] },
+    { id: 'b', label: 'B', points: 1.1, children: [] },
+    { id: 'c', label: 'C', points: 1.4, children: [] },
+  ])
+
+  async function mountSidebar() {
+    const form = reactive({ scores: {} as Record<string, string>, remarks: {}, appreciation: '' })
+    const root = document.createElement('div')
+    document.body.appendChild(root)
+    const app = createApp({
+      render: () =>
+        h(ScoreSidebar, {
+          rows,
+          form,
+          maxPoints: 2.8,
+          readonly: false,
+          serverErrors: {},
+          onScore: (id: string, text: string) => (form.scores[id] = text),
+        }),
+    })
+    app.mount(root)
+    await nextTick()
+    const input = (id: string) => root.querySelector<HTMLInputElement>(`[data-testid="score-input"][data-node-id="${id}"]`)!
+    const error = (id: string) => root.querySelector(`[data-testid="score-error"][data-node-id="${id}"]`)?.textContent?.trim() ?? null
+    const total = () => root.querySelector('[data-testid="score-total"]')!.textContent
+    return { input, error, total, unmount: () => (app.unmount(), root.remove()) }
+  }
+
+  it('takes full marks typed on every leaf, and refuses 1.45 on the 1.4 leaf', async () => {
+    const desk = await mountSidebar()
+    typeInto(desk.input('a'), '0,3')
+    typeInto(desk.input('b'), '1.1')
+    typeInto(desk.input('c'), '1.4')
+    await nextTick()
+    expect([desk.error('a'), desk.error('b'), desk.error('c')]).toEqual([null, null, null])
+    expect(desk.total()).toBe('2.8 / 2.8')
+    typeInto(desk.input('c'), '1.45')
+    await nextTick()
+    expect(desk.error('c')).toBe('At most 1.4.')
+    typeInto(desk.input('c'), '1.3')
+    await nextTick()
+    expect(desk.error('c')).toContain('quarter points')
+    desk.unmount()
+  })
+
+  it('↑ reaches full marks from the last quarter point, ↓ goes back to it', async () => {
+    const desk = await mountSidebar()
+    typeInto(desk.input('c'), '1')
+    press(desk.input('c'), 'ArrowUp')
+    await nextTick()
+    expect(desk.input('c').value).toBe('1.25')
+    press(desk.input('c'), 'ArrowUp')
+    await nextTick()
+    expect(desk.input('c').value).toBe('1.4')
+    expect(desk.error('c')).toBeNull()
+    press(desk.input('c'), 'ArrowDown')
+    await nextTick()
+    expect(desk.input('c').value).toBe('1.25')
+    desk.unmount()
   })
 })

@@ -1,8 +1,10 @@
 /**
  * Editable marking-scheme tree (exercise → question → sub-question …).
  *
- * - Leaves carry points (typed as text: "1,5" and "1.5" are both accepted);
- *   a parent's points are always derived (the sum of its children).
+ * - Leaves carry points (typed as text: "1,5" and "1.5" are both accepted),
+ *   above 0 with at most two decimals (1.4 is fine: the desk always allows a
+ *   leaf's full marks besides quarter points); a parent's points are always
+ *   derived (the sum of its children).
  * - `id` is the stable id the server gave the node; it is sent back on every
  *   save so that scores keyed by node id survive edits. New nodes have none.
  * - `key` is a client-only identity for rendering and error placement.
@@ -12,6 +14,8 @@ import type { SchemeNode, SchemeNodeInput } from '../api/exams'
 import { formatPoints } from './format'
 
 export const MAX_DEPTH = 4
+/** A leaf's points: above 0, at most this, with at most two decimals (the server's rule). */
+export const MAX_LEAF_POINTS = 1000
 
 export interface EditNode {
   key: string
@@ -199,6 +203,9 @@ export function validate(nodes: readonly EditNode[]): Map<string, string> {
       if (node.points.trim() === '') errors.set(node.key, 'Enter the points of this question.')
       else if (p === null) errors.set(node.key, 'Points must be a number, e.g. 2 or 1.5.')
       else if (p <= 0) errors.set(node.key, 'Points must be more than 0.')
+      else if (p > MAX_LEAF_POINTS) errors.set(node.key, `At most ${MAX_LEAF_POINTS} points.`)
+      else if (!/^\d+(\.\d{1,2})?$/.test(String(p)))
+        errors.set(node.key, 'Points allow at most two decimals, e.g. 1.25.')
     }
   }
   return errors

@@ -2,7 +2,9 @@
  * Scores of a copy against its marking scheme (pure helpers of the score sidebar).
  *
  * - Each leaf question gets a score typed as text ("1,5" and "1.5" both work),
- *   0 ≤ score ≤ the leaf's points, in quarter points (the server's rule).
+ *   0 ≤ score ≤ the leaf's points, in quarter points or exactly the leaf's
+ *   points (full marks are reachable on a 1.4-point leaf): the server's rule
+ *   (`chalicelib/domain/scoring.py`), checked exactly in hundredths.
  * - Parents show the subtotal of their children; the grand total sums the leaves.
  * - Empty means "not scored yet"; invalid text is flagged and never sent.
  */
@@ -39,6 +41,43 @@ export interface DraftPayload {
 }
 
 const round2 = (n: number): number => Math.round(n * 100) / 100
+
+/** The grading step: scores are quarter points (plus each leaf's full marks). */
+export const SCORE_STEP = 0.25
+const STEP_HUNDREDTHS = 25
+
+/**
+ * A non-negative `n` in hundredths when it has at most two decimals, else null. Exact: it reads the
+ * number's shortest text form, the one JSON sends and the server reads as a decimal.
+ */
+function hundredths(n: number): number | null {
+  const m = /^(\d+)(?:\.(\d{1,2}))?$/.exec(String(n))
+  return m ? Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0')) : null
+}
+
+function onQuarter(n: number): boolean {
+  const h = hundredths(n)
+  return h !== null && h % STEP_HUNDREDTHS === 0
+}
+
+/** The step rule: a multiple of 0.25 or exactly the leaf's points (bounds are checked apart). */
+export function onStep(score: number, max: number): boolean {
+  return onQuarter(score) || (hundredths(score) !== null && hundredths(score) === hundredths(max))
+}
+
+/** The score ↑ / ↓ gives: the next quarter point above / below, within 0 … max (↑ ends on max). */
+export function stepScore(text: string | undefined | null, max: number, direction: 1 | -1): number {
+  const top = Math.round(max * 100)
+  const current = parseScore(text)
+  let next: number
+  if (current === null) next = direction > 0 ? 0 : top
+  else {
+    const h = Math.round(current * 100)
+    const quarters = direction > 0 ? Math.floor(h / STEP_HUNDREDTHS) + 1 : Math.ceil(h / STEP_HUNDREDTHS) - 1
+    next = quarters * STEP_HUNDREDTHS
+  }
+  return Math.min(top, Math.max(0, next)) / 100
+}
 
 /** Flattens the scheme into rows, depth first (the order of the sidebar). */
 export function flattenScheme(nodes: readonly SchemeNode[] | null | undefined): ScoreRow[] {
@@ -96,7 +135,10 @@ export function scoreError(text: string | undefined | null, max: number): string
   if (n === null) return 'Enter a number.'
   if (n < 0) return 'The score cannot be negative.'
   if (n > max) return `At most ${formatPoints(max)}.`
-  if (Math.abs(n * 4 - Math.round(n * 4)) > 1e-9) return 'Use quarter points (0.25, 0.5, 0.75).'
+  if (!onStep(n, max)) {
+    const full = onQuarter(max) ? '' : ` or the full ${formatPoints(max)}`
+    return `Use quarter points (0.25, 0.5, 0.75)${full}.`
+  }
   return null
 }
 
