@@ -50,6 +50,7 @@ package: $(STAMP)
 	$(PY) -m pip install --quiet --target $(FUNCTIONS_BUILD) $(LAMBDA_PIP) -r requirements.txt -r functions/requirements.txt
 	cp -r chalicelib functions $(FUNCTIONS_BUILD)/
 	find $(FUNCTIONS_BUILD) -name __pycache__ -prune -exec rm -rf {} +
+	$(PY) -m compileall -q --invalidation-mode unchecked-hash $(FUNCTIONS_BUILD)  # no compile at each cold start
 	$(PY) -c "import shutil; shutil.make_archive('infra/build/functions', 'zip', '$(FUNCTIONS_BUILD)')"
 	$(PY) -m infra.template --stage prod --out infra/build/template.json
 	KORRIGO_ALLOWED_ORIGINS='["https://package.invalid"]' KORRIGO_SECRET_KEY=package-time-placeholder-never-deployed \

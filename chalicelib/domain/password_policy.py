@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from rapidfuzz import fuzz
-
 MIN_LENGTH = 12
 MAX_LENGTH = 256
 MIN_ZXCVBN_SCORE = 2
@@ -30,6 +28,8 @@ def password_problems(password: str, *, personal: tuple[str, ...] = ()) -> list[
 
 
 def _too_similar(password: str, personal: tuple[str, ...]) -> bool:
+    from rapidfuzz import fuzz  # imported on use: only new passwords are checked, not requests
+
     lowered = password.lower()
     for word in personal:
         for part in {word.lower(), word.lower().split("@")[0]}:

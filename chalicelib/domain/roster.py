@@ -13,8 +13,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from email_validator import EmailNotValidError, validate_email
-
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_FIELD = 120
@@ -108,6 +106,8 @@ def _email(value: str) -> str | None:
     value = value.strip()
     if not value:
         return None
+    from email_validator import EmailNotValidError, validate_email  # loaded on use, not at the API start
+
     try:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.access import ADMIN
 from chalicelib.domain.roles import Role
@@ -15,6 +15,16 @@ from chalicelib.web import RequestContext, endpoint, json_response
 
 blueprint = Blueprint(__name__)
 
+
+def _email(value: str) -> str:
+    """pydantic's ``EmailStr`` rule and normal form; email-validator loads on use, not at the API start."""
+    from pydantic.networks import validate_email
+
+    return validate_email(value)[1]
+
+
+Email = Annotated[str, AfterValidator(_email)]
+
 Username = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 ]
@@ -23,7 +33,7 @@ Username = Annotated[
 class CreateUserBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     username: Username
-    email: EmailStr
+    email: Email
     password: str = Field(min_length=1, max_length=1024)
     role: Literal["teacher", "admin"]
 

@@ -16,10 +16,8 @@ import io
 import json
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
 from chalicelib.domain.principal import Origin, Principal
@@ -29,6 +27,9 @@ from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.students import CredentialSheet
 from chalicelib.services import audit
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 LIFETIME = timedelta(minutes=10)
 HEADER = ("last_name", "first_name", "sign_in", "initial_password")
@@ -45,12 +46,22 @@ def sheet_csv(rows: Iterable[SheetRow]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def _fernet(key: bytes) -> Fernet:
+    """A Fernet on ``key``; cryptography is loaded by the first sheet, not at the API's start."""
+    from cryptography.fernet import Fernet
+
+    return Fernet(key)
+
+
 def _job_fernet(job_id: str) -> Fernet:
     """The Fernet key of a job's sheet parts: HKDF of the secret key, bound to the job id."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=f"korrigo-credentials:{job_id}".encode()
     ).derive(get_settings().secret_key.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
+    return _fernet(base64.urlsafe_b64encode(key))
 
 
 def encrypt_part(job_id: str, rows: list[SheetRow]) -> bytes:
@@ -69,13 +80,15 @@ def _sheet_id(token: str) -> str:
 
 def store_sheet(exam_id: str, owner: Principal, rows: list[SheetRow]) -> str:
     """Encrypt and store a sheet; returns the one-time token of its link."""
+    from cryptography.fernet import Fernet
+
     token = Fernet.generate_key().decode()
     expires = utcnow() + LIFETIME
     CredentialSheet(
         _sheet_id(token),
         exam_id=exam_id,
         owner_id=owner.id,
-        ciphertext=Fernet(token.encode()).encrypt(sheet_csv(rows)),
+        ciphertext=_fernet(token.encode()).encrypt(sheet_csv(rows)),
         expires_at=expires,
         ttl=expires,
     ).save()
@@ -96,8 +109,10 @@ def take_sheet(token: str, caller: Principal, origin: Origin) -> tuple[str, byte
         if condition_failed(error):
             raise NotFound("This link was already used or has expired.") from error
         raise
+    from cryptography.fernet import InvalidToken
+
     try:
-        data = Fernet(token.encode()).decrypt(sheet.ciphertext)
+        data = _fernet(token.encode()).decrypt(sheet.ciphertext)
     except (InvalidToken, ValueError) as error:
         raise NotFound("This link was already used or has expired.") from error
     audit.record(

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import secrets
 from functools import lru_cache
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
+from typing import TYPE_CHECKING
 
 from chalicelib.domain.password_policy import password_problems
 from chalicelib.errors import ValidationFailed
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher  # loaded by the first sign-in or new password, not at start
+
     return PasswordHasher()  # Argon2id with the library's RFC 9106 low-memory profile
 
 
@@ -29,6 +32,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; costs the same time when there is no account (no hash)."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
         return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):

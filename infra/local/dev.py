@@ -206,11 +206,11 @@ class Platform:
 
     def start_services(self) -> None:
         """chalice local, the event pump and the gateway; waits until the health route answers."""
-        chalice = str(Path(sys.executable).parent / "chalice")
+        chalice = [sys.executable, "-m", "infra.local.chalice_local"]  # chalice's CLI, backlog for bursts
         self._start(
             "api",
             [
-                chalice,
+                *chalice,
                 "local",
                 "--no-autoreload",
                 "--stage",

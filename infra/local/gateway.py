@@ -56,6 +56,16 @@ STORAGE_REQUEST_HEADERS = {
 # A shared school computer keeps no pupil's copy, and no stored file is ever sniffed into HTML.
 STORAGE_RESPONSE_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 UPLOAD_FORM_OVERHEAD = 64 * 1024  # the form fields around the file of an upload POST
+# Connections the kernel holds while every thread is busy accepting: socketserver's default of 5 made
+# the kernel reset most of 50 sign-ins arriving together (issue 12). One thread per connection is kept.
+LISTEN_BACKLOG = 1024
+
+
+class GatewayServer(ThreadingHTTPServer):
+    """One thread per connection (daemon threads), with a listen backlog sized for bursts."""
+
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
 
 
 def allowed_host(host: str | None) -> bool:
@@ -249,8 +259,7 @@ def serve(
     from chalicelib.settings import get_settings
 
     handler = make_handler(static_root, api_port, storage_endpoint, guard, get_settings().max_upload_bytes)
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    server = GatewayServer((host, port), handler)
     try:
         server.serve_forever()
     finally:
