@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from chalicelib.access import ADMIN
 from chalicelib.services import students
@@ -23,7 +23,7 @@ class ResetPasswordBody(BaseModel):
 
 class UpdateStudentBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    active: bool
+    active: StrictBool  # "no" or 0 is a 400, not a silent False
 
 
 class BulkAccountsBody(BaseModel):

@@ -183,6 +183,17 @@ def test_disabling_a_student_ends_their_sessions_at_once_and_enabling_lets_them_
     assert {"student.disable", "student.enable"} <= set(audit_actions(api, admin))
 
 
+def test_active_must_be_a_json_boolean_and_a_wrong_type_changes_nothing(api, admin):
+    exam = create_exam(api, admin)
+    student = make_student(exam["id"], login_id="hugo.faure.108")
+    for wrong in ("no", 0, "false", None):
+        response = api.http.patch(
+            f"/api/students/{student.id}", headers=admin.headers(), body=json.dumps({"active": wrong})
+        )
+        assert response.status_code == 400, wrong
+    assert Student.get(student.id, consistent_read=True).active is True
+
+
 def test_revoking_sessions_signs_the_student_out_everywhere(api, admin, monkeypatch):
     exam = create_exam(api, admin)
     student = make_student(exam["id"], login_id="hugo.faure.900")
