@@ -196,8 +196,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=1536,
         timeout_s=300,
         batch_size=2,
-        # Everything it draws is in the render spec the API wrote; it only settles the copy.
-        tables={"copies": (*DDB_READ, *DDB_UPDATE), "audit-events": DDB_APPEND},
+        # The render spec carries the scores; pages and annotations (immutable once finalised) are
+        # read by query; it only settles the copy.
+        tables={"copies": (*DDB_READ, *DDB_UPDATE), "pages": DDB_READ, "annotations": DDB_READ,
+                "audit-events": DDB_APPEND},
         s3=(S3Grant(("s3:GetObject",), (RENDER_SPECS_PREFIX, PAGES_PREFIX)),
             S3Grant(("s3:PutObject",), (FINAL_PREFIX,))),  # the only writer of final PDFs
     ),

@@ -58,6 +58,8 @@ def normalise_geometry(kind: str, geometry: Any) -> dict[str, Any]:
 
 def check_text(kind: str, text: str | None) -> str | None:
     """Text comments need their text (≤ 2000 characters); other shapes may carry a short label."""
+    if text is not None and not isinstance(text, str):
+        raise AnnotationError("text must be a string")
     if kind == "text" and not (text and text.strip()):
         raise AnnotationError("a text comment needs its text")
     if text is not None and len(text) > MAX_TEXT:
@@ -69,6 +71,8 @@ def check_delta(delta: float | None) -> float | None:
     """An optional signed score delta."""
     if delta is None:
         return None
-    if isinstance(delta, bool) or not math.isfinite(delta) or abs(delta) > MAX_DELTA:
+    if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not math.isfinite(delta):
+        raise AnnotationError("score_delta must be a finite number")
+    if abs(delta) > MAX_DELTA:
         raise AnnotationError("score_delta must be a finite number")
     return float(delta)

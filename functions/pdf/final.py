@@ -2,7 +2,9 @@
 
 Runs in the render function (workflow 8 "Finalise"). Its inputs are our own page JPEGs (made by the ingest)
 and annotations the API has validated, never an uploaded file, so it runs in process, without the
-ingest's sandbox. MuPDF is imported on the first call only: importing ``functions.pdf`` stays free of it.
+ingest's sandbox. Annotations are checked again before drawing, by the same rules the API applies
+(``chalicelib.domain.annotations``: one definition of a valid shape). MuPDF is imported on the first
+call only: importing ``functions.pdf`` stays free of it.
 
 Choices, from measurements on this platform:
 
@@ -36,17 +38,14 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from chalicelib.domain.annotations import check_delta, check_text, normalise_geometry
+
 if TYPE_CHECKING:
     import pymupdf
 
 DPI = 150
 POINTS_PER_PIXEL = 72 / DPI
 JPEG_MAGIC = b"\xff\xd8\xff"
-
-TYPES = ("rect", "ink", "tick", "cross", "text")  # as chalicelib.domain.annotations, with the same caps
-MAX_INK_POINTS = 2000
-MAX_TEXT = 2000
-MAX_DELTA = 1000
 
 Colour = tuple[float, float, float]
 RED: Colour = (0.85, 0.0, 0.0)
@@ -202,60 +201,13 @@ def _check_page(page: FinalPage, page_index: int) -> list[_Mark]:
 
 
 def _check_annotation(annotation: Any) -> _Mark:
+    """An annotation as stored, checked by the rules the API applied when it was written."""
     if not isinstance(annotation, dict):
         raise ValueError("an annotation must be an object")
     kind = annotation.get("type")
-    if kind not in TYPES:
-        raise ValueError(f"type must be one of {', '.join(TYPES)}, not {kind!r}")
-    geometry = annotation.get("geometry")
-    if not isinstance(geometry, dict):
-        raise ValueError("geometry must be an object")
-    if kind == "rect":
-        _keys(geometry, {"x", "y", "w", "h"})
-        checked = {key: _unit(geometry[key], key) for key in ("x", "y", "w", "h")}
-        if (checked["w"] <= 0 or checked["h"] <= 0 or checked["x"] + checked["w"] > 1 + 1e-9
-                or checked["y"] + checked["h"] > 1 + 1e-9):
-            raise ValueError("the rectangle must have a size and stay on the page")
-    elif kind == "ink":
-        _keys(geometry, {"points"})
-        points = geometry["points"]
-        if not isinstance(points, (list, tuple)) or not 2 <= len(points) <= MAX_INK_POINTS:
-            raise ValueError(f"an ink stroke has 2 to {MAX_INK_POINTS} points")
-        clean = []
-        for index, point in enumerate(points):
-            if not isinstance(point, (list, tuple)) or len(point) != 2:
-                raise ValueError(f"point {index} must be [x, y]")
-            clean.append((_unit(point[0], f"point {index} x"), _unit(point[1], f"point {index} y")))
-        checked = {"points": clean}
-    else:
-        _keys(geometry, {"x", "y"})
-        checked = {"x": _unit(geometry["x"], "x"), "y": _unit(geometry["y"], "y")}
-    text = annotation.get("text")
-    if text is None:
-        text = ""
-    if not isinstance(text, str) or len(text) > MAX_TEXT:
-        raise ValueError(f"text must be a string of at most {MAX_TEXT} characters")
-    text = _clean(text).strip()
-    if kind == "text" and not text:
-        raise ValueError("a text comment needs its text")
-    delta = annotation.get("score_delta")
-    if delta is not None and (isinstance(delta, bool) or not isinstance(delta, (int, float))
-                              or not math.isfinite(delta) or abs(delta) > MAX_DELTA):
-        raise ValueError("score_delta must be a finite number")
-    return _Mark(kind, checked, text, None if delta is None else float(delta))
-
-
-def _unit(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a number")
-    if not 0 <= value <= 1:
-        raise ValueError(f"{name} must be between 0 and 1")
-    return float(value)
-
-
-def _keys(geometry: dict[str, Any], expected: set[str]) -> None:
-    if set(geometry) != expected:
-        raise ValueError(f"geometry needs exactly {', '.join(sorted(expected))}")
+    geometry = normalise_geometry(kind, annotation.get("geometry"))
+    text = check_text(kind, annotation.get("text"))
+    return _Mark(kind, geometry, _clean(text or "").strip(), check_delta(annotation.get("score_delta")))
 
 
 def _check_summary(summary: Summary) -> None:

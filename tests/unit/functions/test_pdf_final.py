@@ -327,9 +327,12 @@ GOOD = {"type": "tick", "geometry": {"x": 0.5, "y": 0.5}}
     ({"geometry": {"x": 0.1, "y": 0.1}}, "type must be one of"),
     ({"type": "tick", "geometry": [0.1, 0.1]}, "geometry must be an object"),
     ({"type": "text", "geometry": {"x": 0.1, "y": 0.1}, "text": "   "}, "needs its text"),
-    ({"type": "text", "geometry": {"x": 0.1, "y": 0.1}, "text": "x" * 2001}, "at most 2000"),
+    ({"type": "text", "geometry": {"x": 0.1, "y": 0.1}, "text": "x" * 2001}, "2000 characters"),
+    ({"type": "tick", "geometry": {"x": 0.1, "y": 0.1}, "text": 5}, "text must be a string"),
     ({"type": "tick", "geometry": {"x": 0.1, "y": 0.1}, "score_delta": float("nan")}, "score_delta"),
     ({"type": "tick", "geometry": {"x": 0.1, "y": 0.1}, "score_delta": "1"}, "score_delta"),
+    ({"type": "tick", "geometry": {"x": 0.1, "y": 0.1}, "score_delta": True}, "score_delta"),
+    ({"type": "tick", "geometry": {"x": 0.1, "y": 0.1}, "score_delta": 1001}, "score_delta"),
     ("tick", "must be an object"),
 ])
 def test_invalid_annotation_raises_value_error_naming_page_and_index(
@@ -339,6 +342,16 @@ def test_invalid_annotation_raises_value_error_naming_page_and_index(
     with pytest.raises(ValueError, match=r"^page index 2, annotation index 1: ") as raised:
         render_final_pdf(pages, SUMMARY)
     assert reason in str(raised.value)
+
+
+def test_annotations_are_checked_by_the_domains_rules_the_api_applies(
+        jpegs: list[bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    from chalicelib.domain import annotations
+
+    comment = {"type": "text", "geometry": {"x": 0.1, "y": 0.1}, "text": "justifier"}
+    monkeypatch.setattr(annotations, "MAX_TEXT", 5)  # one rule: changing the domain's changes the renderer's
+    with pytest.raises(ValueError, match=r"^page index 0, annotation index 0: text is limited to 5 char"):
+        render_final_pdf([FinalPage(jpegs[0], *A4_PIXELS, [comment])], SUMMARY)
 
 
 def test_bad_page_or_summary_raises_value_error(jpegs: list[bytes]) -> None:

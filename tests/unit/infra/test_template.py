@@ -18,7 +18,7 @@ from infra import template as infra_template
 EXPECTED_FUNCTION_TABLES = {
     "ingest": {"uploads", "copies", "pages", "exams", "audit-events"},
     "ocr": {"ocr-results", "students", "enrolments"},  # never writes a copy
-    "render": {"copies", "audit-events"},  # everything it draws is in the render spec
+    "render": {"copies", "pages", "annotations", "audit-events"},  # scores in the spec, pages read
     "maintenance": {"copies", "locks", "audit-events", "uploads", "account-jobs", "pages"},
     "accounts": {"account-jobs", "credential-parts", "students", "enrolments", "unique-values",
                  "audit-events", "rate-limits"},
