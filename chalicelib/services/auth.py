@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.models import Model
 
+from chalicelib import aws
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.roles import PrincipalKind, Role
 from chalicelib.errors import Conflict, TooManyRequests, Unauthenticated, ValidationFailed
@@ -205,26 +206,50 @@ def _principal(account: User | Student, kind: PrincipalKind, session: Session) -
     )
 
 
+def _account_model(kind: PrincipalKind) -> type[User] | type[Student]:
+    return User if kind is PrincipalKind.STAFF else Student
+
+
 def load_account(kind: PrincipalKind, principal_id: str) -> User | Student | None:
     """The account behind a principal id, or None when it no longer exists."""
-    model: type[Model] = User if kind is PrincipalKind.STAFF else Student
     try:
-        return model.get(principal_id, consistent_read=True)
+        return _account_model(kind).get(principal_id, consistent_read=True)
     except DoesNotExist:
         return None
 
 
 def resolve(token: str | None) -> Principal | None:
-    """The principal of a session cookie: None when the session is unknown, expired or disabled."""
-    session = sessions.find_session(token or "")
-    if session is None:
+    """The principal of a session cookie: None when the session is unknown, expired, revoked or disabled.
+
+    The token names its account, so the session and the account come in one read (one round trip);
+    a token of the earlier form (no account part) costs two until it expires.
+    """
+    token = token or ""
+    claim = sessions.claim_of(token)
+    if claim is not None:
+        stored, found = aws.batch_get(
+            Session(sessions.session_key(token)), _account_model(claim.kind)(claim.principal_id)
+        )
+        session = sessions.live(cast("Session | None", stored))
+        account = cast("User | Student | None", found)
+        if session is None or (session.principal_id, session.kind) != (claim.principal_id, str(claim.kind)):
+            return None
+    elif sessions.is_legacy(token):
+        session = sessions.find_session(token)
+        if session is None:
+            return None
+        account = load_account(PrincipalKind(session.kind), session.principal_id)
+    else:
         return None
-    kind = PrincipalKind(session.kind)
-    account = load_account(kind, session.principal_id)
+    return _checked(session, account)
+
+
+def _checked(session: Session, account: User | Student | None) -> Principal | None:
+    """The principal of a live session, unless its account is gone, disabled or revoked it (then closed)."""
     if account is None or not account.active or sessions.revoked(session, account.sessions_valid_after):
         sessions.close_session(session.id)
         return None
-    return _principal(account, kind, session)
+    return _principal(account, PrincipalKind(session.kind), session)
 
 
 def logout(principal: Principal, origin: Origin) -> None:

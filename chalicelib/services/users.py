@@ -1,4 +1,8 @@
-"""Staff account management by admins: create, list, disable/enable, reset a password."""
+"""Staff account management by admins: create, list, disable/enable, change a role, reset a password.
+
+Disabling, a role change and a password reset end the account's sessions at once: they set its
+``sessions_valid_after`` (see ``sessions.revoked``) and delete the sessions the index lists.
+"""
 
 from __future__ import annotations
 
@@ -120,6 +124,33 @@ def set_active(user_id: str, active: bool, *, actor: Principal, origin: Origin) 
         target_type="user",
         target_id=user.id,
         metadata={"sessions_closed": closed},
+    )
+    return user
+
+
+def set_role(user_id: str, role: Role, *, actor: Principal, origin: Origin) -> User:
+    """Make a staff account an admin or a teacher; a change revokes all its sessions at once.
+
+    Setting the role it already has changes nothing. Not for one's own account (an admin cannot lock
+    themselves out of administration by mistake).
+    """
+    if role not in STAFF_ROLES:
+        raise Conflict("Staff accounts are admins or teachers.")
+    if user_id == actor.id:
+        raise Conflict("You cannot change your own role.")
+    user = get_user(user_id)
+    previous = user.role
+    if previous == str(role):
+        return user
+    user = _update(user, [User.role.set(str(role)), User.sessions_valid_after.set(utcnow())])
+    closed = sessions.close_all_sessions(user.id)
+    audit.record(
+        "user.role_change",
+        actor=actor,
+        origin=origin,
+        target_type="user",
+        target_id=user.id,
+        metadata={"from": previous, "to": str(role), "sessions_closed": closed},
     )
     return user
 

@@ -162,6 +162,13 @@ def test_state_changing_request_with_another_sessions_csrf_token_is_refused(api,
     assert api.http.post("/api/logout", headers=headers, body="{}").status_code == 403
 
 
+def test_a_session_cookie_edited_to_name_another_account_gets_401(api, admin, teacher):
+    name, token = teacher.cookie.split("=", 1)
+    forged = f"{name}=s{admin.user_id}.{token.split('.', 1)[1]}"
+    assert api.http.get("/api/me", headers={**teacher.headers(), "Cookie": forged}).status_code == 401
+    assert api.http.get("/api/me", headers=teacher.headers()).status_code == 200
+
+
 def test_logout_revokes_the_session(api, admin):
     assert api.http.post("/api/logout", headers=admin.headers(), body="{}").status_code == 204
     assert api.http.get("/api/me", headers=admin.headers()).status_code == 401

@@ -168,3 +168,27 @@ def test_an_admin_reset_lifts_the_accounts_sign_in_lock(api, admin, teacher):
         body=json.dumps({"password": "Temporary-Garden-77"}),
     )
     assert sign_in(api, "mrsmith", "Temporary-Garden-77")
+
+
+def promote(admin, user_id: str) -> None:
+    """An admin changes a teacher's role (the service the PATCH route offers)."""
+    from chalicelib.domain.principal import Origin
+    from chalicelib.services import auth, users
+
+    actor = auth.resolve(admin.cookie.split("=", 1)[1])
+    users.set_role(user_id, Role.ADMIN, actor=actor, origin=Origin(ip="test"))
+
+
+def test_a_role_change_ends_sessions_the_lagging_index_does_not_list_and_is_audited(
+    api, admin, teacher, monkeypatch
+):
+    index_lagging_behind(monkeypatch)
+    promote(admin, teacher.user_id)
+
+    assert api.http.get("/api/me", headers=teacher.headers()).status_code == 401
+    promoted = sign_in(api, "mrsmith")
+    assert api.http.get("/api/users", headers=promoted.headers()).status_code == 200
+    events = json.loads(api.http.get(f"/api/audit?actor={admin.user_id}", headers=admin.headers()).body)
+    change = next(event for event in events["events"] if event["action"] == "user.role_change")
+    assert change["target_id"] == teacher.user_id
+    assert (change["metadata"]["from"], change["metadata"]["to"]) == ("teacher", "admin")
