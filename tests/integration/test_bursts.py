@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.integration.conftest import free_ports
-from tests.integration.test_dev_platform import DEMO_PASSWORD, Runner, kill_runner, login, spawn
+from infra.local.launcher import LocalPlatform
+from tests.integration.test_dev_platform import DEMO_PASSWORD, login
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -26,14 +26,9 @@ DEMO_USERS = ("admin", "teacher1", "teacher2")
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runner]:
-    port, api_port, emulator_port = free_ports(3)
-    runner = spawn(port, api_port, emulator_port, tmp_path_factory.mktemp("korrigo-bursts"))
-    try:
-        runner.wait_started()
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalPlatform]:
+    with LocalPlatform(tmp_path_factory.mktemp("korrigo-bursts")) as runner:
         yield runner
-    finally:
-        kill_runner(runner)
 
 
 def burst(port: int, request: Callable[[int], tuple[str, str, dict, dict]]) -> list[int | str]:
@@ -59,7 +54,7 @@ def burst(port: int, request: Callable[[int], tuple[str, str, dict, dict]]) -> l
         return list(pool.map(send, range(PARALLEL)))
 
 
-def test_fifty_sign_ins_at_once_are_all_answered(platform: Runner) -> None:
+def test_fifty_sign_ins_at_once_are_all_answered(platform: LocalPlatform) -> None:
     def sign_in(index: int) -> tuple[str, str, dict, dict]:
         body = {"username": DEMO_USERS[index % len(DEMO_USERS)], "password": DEMO_PASSWORD}
         return "POST", "/api/login", body, {}
@@ -70,7 +65,7 @@ def test_fifty_sign_ins_at_once_are_all_answered(platform: Runner) -> None:
     assert statuses.count(200) >= len(DEMO_USERS), Counter(statuses)
 
 
-def test_fifty_saves_at_once_are_all_answered(platform: Runner) -> None:
+def test_fifty_saves_at_once_are_all_answered(platform: LocalPlatform) -> None:
     staff = login(platform.port, "admin", DEMO_PASSWORD)
     headers = {"Cookie": staff.cookie, "X-CSRF-Token": staff.csrf}
 

@@ -11,22 +11,19 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import threading
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import ROOT, free_ports, port_open, wait_until
+from infra.local.launcher import LocalPlatform
+from tests.integration.conftest import ROOT, port_open, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 DEMO_PASSWORD = "Korrigo-demo-2026"
-START_TIMEOUT = 90
 SPA_INDEX = ROOT / "frontend" / "dist" / "index.html"
 # Not @school.test: the API rejects special-use domains (.test, .local) as e-mail addresses;
 # and a password containing the username is refused as too similar.
@@ -93,82 +90,32 @@ def login(port: int, username: str, password: str) -> Staff:
     return Staff(port, cookie, data["csrf_token"], data["user"])
 
 
-# --- the runner --------------------------------------------------------------------------------------
+# --- the runner (infra.local.launcher, shared with the e2e tests and bench.grading) -------------------
 
-@dataclass
-class Runner:
-    """One ``python -m infra.local.dev`` process, its output read continuously."""
-
-    process: subprocess.Popen
-    port: int
-    api_port: int
-    emulator_port: int
-    state_dir: Path
-    marker: str
-    lines: list[str] = field(default_factory=list)
-
-    @property
-    def ports(self) -> list[int]:
-        return [self.port, self.api_port, self.emulator_port]
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def wait_started(self) -> None:
-        def started() -> bool:
-            if "Korrigo is running at" in self.output:
-                return True
-            if self.process.poll() is not None:
-                raise AssertionError(f"the runner exited with {self.process.returncode}")
-            return False
-
-        try:
-            wait_until(started, START_TIMEOUT, "the runner's start-up", interval=0.2)
-        except AssertionError as error:
-            raise AssertionError(f"{error}\n{self.output}{logs(self.state_dir)}") from None
-
-
-def logs(state_dir: Path) -> str:
-    """The tail of each component's log (the emulator's, a request log, last and shortest)."""
-    paths = sorted(state_dir.glob("*.log"), key=lambda path: (path.name == "emulator.log", path.name))
-    return "".join(f"\n--- {path.name}\n"
-                   f"{path.read_text(errors='replace')[-(1000 if path.name == 'emulator.log' else 3000):]}"
-                   for path in paths)
-
-
-MARKER = "KORRIGO_TEST_RUNNER_ID"  # inherited by every process a runner starts: how teardown finds them
-
-
-def runner_env(port: int, api_port: int, emulator_port: int, state_dir: Path) -> dict[str, str]:
-    """The test environment minus the suite's endpoint and prefix: the runner brings its own."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("AWS_ENDPOINT_URL", "KORRIGO_RESOURCE_PREFIX") and not key.startswith("MOTO_")}
-    env.update(PORT=str(port), KORRIGO_API_PORT=str(api_port), KORRIGO_EMULATOR_PORT=str(emulator_port),
-               KORRIGO_STATE_DIR=str(state_dir), **{MARKER: uuid.uuid4().hex})
-    return env
+Runner = LocalPlatform
 
 
 def spawn(port: int, api_port: int, emulator_port: int, state_dir: Path) -> Runner:
-    env = runner_env(port, api_port, emulator_port, state_dir)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "infra.local.dev"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        start_new_session=True, text=True)
-    runner = Runner(process, port, api_port, emulator_port, state_dir, env[MARKER])
-    threading.Thread(target=lambda: runner.lines.extend(iter(process.stdout.readline, "")),
-                     daemon=True).start()
-    return runner
+    """A runner started on these ports and state directory (not waited for: ``runner.wait_started()``)."""
+    return LocalPlatform(state_dir, (port, api_port, emulator_port)).spawn()
 
 
-def _proc_entries() -> Iterator[Path]:
-    return (entry for entry in Path("/proc").iterdir() if entry.name.isdigit())
+def kill_runner(runner: Runner) -> None:
+    """Teardown: SIGTERM the runner (it stops its children), then SIGKILL whatever is left of them."""
+    runner.stop()
+
+
+def started_by(runner: Runner) -> set[int]:
+    """Live processes carrying the runner's marker: the runner and all it started, orphans included."""
+    return runner.started_processes()
 
 
 def descendants(pid: int) -> set[int]:
     """Every live process below ``pid`` (from /proc)."""
     children: dict[int, list[int]] = {}
-    for entry in _proc_entries():
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
         try:
             stat = (entry / "stat").read_text()
         except OSError:
@@ -184,48 +131,12 @@ def descendants(pid: int) -> set[int]:
     return found
 
 
-def started_by(runner: Runner) -> set[int]:
-    """Live processes carrying the runner's marker: the runner and all it started, orphans included."""
-    needle = f"{MARKER}={runner.marker}".encode()
-    found = set()
-    for entry in _proc_entries():
-        try:
-            if needle in (entry / "environ").read_bytes().split(b"\0"):
-                found.add(int(entry.name))
-        except OSError:
-            continue
-    return found
-
-
 def alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
-
-
-def kill_runner(runner: Runner) -> None:
-    """Teardown: SIGTERM the runner (it stops its children), then SIGKILL whatever is left of them."""
-    if runner.process.poll() is None:
-        runner.process.send_signal(signal.SIGTERM)
-        try:
-            runner.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-    leftovers = started_by(runner) if Path("/proc").is_dir() else set()
-    if runner.process.poll() is None:  # not reaped yet, so its pid cannot have been reused
-        leftovers.add(runner.process.pid)
-    for pid in sorted(leftovers):
-        try:
-            if os.getpgid(pid) == pid:
-                os.killpg(pid, signal.SIGKILL)  # each child of the runner leads its own session
-            else:
-                os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    if runner.process.poll() is None:
-        runner.process.wait(timeout=5)
 
 
 # --- listeners ---------------------------------------------------------------------------------------
@@ -291,13 +202,8 @@ def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def platform(state_dir: Path) -> Iterator[Runner]:
     """The first run of the platform (the restart test stops it and starts a second one)."""
-    port, api_port, emulator_port = free_ports(3)
-    runner = spawn(port, api_port, emulator_port, state_dir)
-    try:
-        runner.wait_started()
+    with LocalPlatform(state_dir) as runner:
         yield runner
-    finally:
-        kill_runner(runner)
 
 
 @pytest.fixture

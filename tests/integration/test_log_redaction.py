@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import requests
 
-from tests.integration.conftest import free_ports, wait_until
-from tests.integration.test_dev_platform import Runner, kill_runner, spawn
+from infra.local.launcher import LocalPlatform
+from tests.integration.conftest import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -204,15 +204,9 @@ def journey(base_url: str, secrets: Secrets) -> None:
 # --- the test -----------------------------------------------------------------------------------------
 
 @pytest.fixture
-def platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runner]:
-    monkeypatch.setenv("KORRIGO_DEMO_PASSWORD", DEMO_PASSWORD)
-    port, api_port, emulator_port = free_ports(3)
-    runner = spawn(port, api_port, emulator_port, tmp_path / "state")
-    try:
-        runner.wait_started()
+def platform(tmp_path: Path) -> Iterator[LocalPlatform]:
+    with LocalPlatform(tmp_path / "state", env={"KORRIGO_DEMO_PASSWORD": DEMO_PASSWORD}) as runner:
         yield runner
-    finally:
-        kill_runner(runner)
 
 
 def leaks(text: str, secrets: dict[str, str]) -> list[str]:
@@ -222,10 +216,10 @@ def leaks(text: str, secrets: dict[str, str]) -> list[str]:
     return found
 
 
-def test_a_whole_journey_leaves_no_secret_in_any_log(platform: Runner):
+def test_a_whole_journey_leaves_no_secret_in_any_log(platform: LocalPlatform):
     secrets = Secrets()
     journey(f"http://127.0.0.1:{platform.port}", secrets)
-    kill_runner(platform)  # SIGTERM: every process flushes and closes its log
+    platform.stop()  # SIGTERM: every process flushes and closes its log
 
     log_files = sorted(path for path in platform.state_dir.rglob("*.log") if path.is_file())
     assert {path.name for path in log_files} >= {"emulator.log", "api.log", "pump.log", "gateway.log"}
