@@ -2,7 +2,7 @@
 
 With a local endpoint configured (``AWS_ENDPOINT_URL``, or LocalStack's ``LOCALSTACK_HOST``), every
 client's endpoint comes from ``localstack-client``'s configuration, so moto's server and a real LocalStack
-are reached the same way; without one (in AWS), plain boto3 resolves the regional endpoints.
+are reached the same way; without one (in AWS), botocore resolves the regional endpoints.
 
 Every client comes from one botocore session: a client built from a fresh session parses botocore's
 service and endpoint models (~100 ms of CPU, measured), from a shared one ~3 ms. PynamoDB would give each
@@ -12,13 +12,14 @@ model's connection a session of its own; ``connect`` seeds them with the shared 
 from __future__ import annotations
 
 import os
+import threading
 from functools import cache
 from typing import Any
 
-import boto3
 import botocore.session
 from botocore.config import Config
 from pynamodb.connection import Connection
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import get_settings
@@ -50,20 +51,42 @@ def endpoint_url(service: str) -> str | None:
     return endpoints.get(service) or endpoints["s3"]
 
 
+_ROUND_TRIPS = threading.local()
+
+
+def _count_round_trip(**_: Any) -> None:
+    _ROUND_TRIPS.count = getattr(_ROUND_TRIPS, "count", 0) + 1
+
+
+def round_trips() -> int:
+    """AWS requests this thread has sent since ``reset_round_trips`` (every client of the shared session).
+
+    The API logs it on each request's line: every round trip is latency and cost on every autosave.
+    """
+    return getattr(_ROUND_TRIPS, "count", 0)
+
+
+def reset_round_trips() -> None:
+    """Start counting this thread's AWS requests from zero (at the start of each API request)."""
+    _ROUND_TRIPS.count = 0
+
+
 @cache
 def _botocore_session() -> botocore.session.Session:
-    return botocore.session.get_session()
-
-
-@cache
-def _boto3_session() -> boto3.session.Session:
-    return boto3.session.Session(botocore_session=_botocore_session())
+    session = botocore.session.get_session()
+    # Registered before any client exists: each client copies the session's handlers when it is built.
+    session.register("before-send", _count_round_trip, unique_id="korrigo-round-trips")
+    return session
 
 
 @cache
 def client(service: str) -> Any:
-    """A cached boto3 client for ``service`` in the configured region (local endpoint if configured)."""
-    return _boto3_session().client(
+    """A cached client for ``service`` in the configured region (local endpoint if configured).
+
+    A plain botocore client (importing boto3 costs the API's cold start ~60 ms and adds nothing it
+    uses): boto3's transfer helpers are imported where used (``functions.ingest``).
+    """
+    return _botocore_session().create_client(
         service, region_name=get_settings().aws_region, endpoint_url=endpoint_url(service), config=_CONFIG
     )
 
@@ -80,9 +103,98 @@ def dynamodb_connection() -> Connection:
     )
 
 
-def transact_write() -> TransactWrite:
+def batch_get(*items: Model) -> list[Model | None]:
+    """Consistent reads of ``items`` (keys set; any tables) in one ``BatchGetItem`` round trip.
+
+    Returns the stored item for each one, in the same order, or None where nothing is stored. Keys the
+    service leaves unprocessed (throttling) are asked again; they are rare and never silently dropped.
+    """
+    wanted: dict[str, dict[str, Any]] = {}
+    slots: dict[tuple[str, str], list[int]] = {}
+    for position, item in enumerate(items):
+        model = type(item)
+        table = model.Meta.table_name
+        key = _key_of(item)
+        request = wanted.setdefault(table, {"Keys": [], "ConsistentRead": True})
+        marker = _marker(key)
+        if (table, marker) not in slots:
+            request["Keys"].append(key)
+        slots.setdefault((table, marker), []).append(position)
+    found: list[Model | None] = [None] * len(items)
+    models = {type(item).Meta.table_name: type(item) for item in items}
+    client = dynamodb_connection().client
+    while wanted:
+        answer = client.batch_get_item(RequestItems=wanted)
+        for table, stored in answer.get("Responses", {}).items():
+            model = models[table]
+            for raw in stored:
+                loaded = model.from_raw_data(raw)
+                for position in slots.get((table, _marker(_key_of(loaded))), []):
+                    found[position] = loaded
+        wanted = answer.get("UnprocessedKeys") or {}
+    return found
+
+
+def _key_of(item: Model) -> dict[str, Any]:
+    key: dict[str, Any] = {}
+    for name in (item._hash_keyname, item._range_keyname):
+        if name:
+            attribute = item.get_attributes()[name]
+            key[attribute.attr_name] = {attribute.attr_type: attribute.serialize(getattr(item, name))}
+    return key
+
+
+def _marker(key: dict[str, Any]) -> str:
+    return repr(sorted((name, sorted(value.items())) for name, value in key.items()))
+
+
+class Transaction(TransactWrite):
+    """PynamoDB's ``TransactWrite`` that can tell which of its calls a cancellation reason is about.
+
+    PynamoDB sends condition checks first, then deletes, puts and updates, whatever the call order, and
+    DynamoDB's cancellation reasons follow what was sent: ``reasons`` puts them back in call order.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._calls: list[tuple[int, int]] = []  # (kind in sending order, position within the kind)
+
+    def _kinds(self) -> list[list[Any]]:
+        return [self._condition_check_items, self._delete_items, self._put_items, self._update_items]
+
+    def _called(self, kind: int) -> None:
+        self._calls.append((kind, len(self._kinds()[kind])))
+
+    def condition_check(self, *args: Any, **kwargs: Any) -> None:
+        self._called(0)
+        super().condition_check(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> None:
+        self._called(1)
+        super().delete(*args, **kwargs)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self._called(2)
+        super().save(*args, **kwargs)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._called(3)
+        super().update(*args, **kwargs)
+
+    def reasons(self, error: Exception) -> list[str | None]:
+        """The cancellation reason code of each call, in call order (None where it was not the cause)."""
+        cancelled = getattr(error, "cancellation_reasons", None) or []
+        sent = [getattr(reason, "code", None) for reason in cancelled]
+        offsets = [0]
+        for items in self._kinds()[:-1]:
+            offsets.append(offsets[-1] + len(items))
+        found = [offsets[kind] + position for kind, position in self._calls]
+        return [sent[index] if index < len(sent) else None for index in found]
+
+
+def transact_write() -> Transaction:
     """A DynamoDB transaction (all-or-nothing, conditions included) on the shared connection."""
-    return TransactWrite(connection=dynamodb_connection())
+    return Transaction(connection=dynamodb_connection())
 
 
 def connect() -> None:
@@ -109,5 +221,5 @@ def connect() -> None:
 
 def reset_clients() -> None:
     """Drop cached clients (tests switch endpoints between cases)."""
-    for cached in (client, dynamodb_connection, endpoint_url, _boto3_session, _botocore_session):
+    for cached in (client, dynamodb_connection, endpoint_url, _botocore_session):
         cached.cache_clear()

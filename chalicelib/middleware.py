@@ -1,7 +1,9 @@
 """HTTP middleware: request id on every response and log line, one error format, security headers.
 
-The access log names the route's template (``/api/credentials/{token}``), never the requested path, so
-no path parameter, query string, cookie or body reaches it; the request's metrics are flushed at its end.
+Each request's log line carries its status and its AWS round trips (``round_trips``: the DynamoDB and
+S3 requests it sent). The access log names the route's template (``/api/credentials/{token}``), never
+the requested path, so no path parameter, query string, cookie or body reaches it; the request's
+metrics are flushed at its end.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from chalice import Response
 from chalice.app import Request
 
+from chalicelib import aws
 from chalicelib.observability import flush_metrics, logger, redact
 from chalicelib.web import SECURITY_HEADERS, json_response, request_id_of
 
@@ -50,16 +53,18 @@ def http_middleware(event: Request, get_response: Callable[[Request], Response])
     """Wrap every API request: bind the request id to the logs, stamp the response, flush its metrics."""
     request_id = request_id_of(event)
     # ``event.path`` is the route's template (API Gateway's resource path): no secret path parameter
-    logger.append_keys(request_id=request_id, path=event.path, method=event.method)
+    # thread-local keys: ``chalice local`` serves concurrent requests in threads of one process
+    logger.thread_safe_append_keys(request_id=request_id, path=event.path, method=event.method)
+    aws.reset_round_trips()
     try:
         response = get_response(event)
         response = _chalice_error(response) or response
         response.headers.update(SECURITY_HEADERS)
         response.headers["X-Request-Id"] = request_id
-        logger.info("request", extra={"status": response.status_code})
+        logger.info("request", extra={"status": response.status_code, "round_trips": aws.round_trips()})
         return response
     finally:
-        logger.remove_keys(["request_id", "path", "method"])
+        logger.thread_safe_remove_keys(["request_id", "path", "method"])
         flush_metrics()
 
 

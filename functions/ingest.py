@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from boto3.s3.inject import download_file
 
 from chalicelib import aws, storage
 from chalicelib.models.exams import Exam
@@ -111,8 +112,8 @@ def process_object(key: str, receive_count: int) -> None:
         )
         with tempfile.TemporaryDirectory(prefix="korrigo-ingest-") as work:
             source = Path(work) / "scan.pdf"
-            aws.client("s3").download_file(  # the version whose size was checked, not a later one
-                get_settings().files_bucket, key, str(source), ExtraArgs=download_args
+            download_file(  # boto3's managed transfer; the version whose size was checked
+                aws.client("s3"), get_settings().files_bucket, key, str(source), ExtraArgs=download_args
             )
             result = process_scan(source, Path(work) / "out", layout, limits())
             pages = store_copies(upload, exam, result)

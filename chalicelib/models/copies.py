@@ -6,6 +6,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.models.base import index_meta, table_meta, utcnow
 
 
@@ -41,7 +42,7 @@ class Copy(Model):
     exam_id = UnicodeAttribute()
     upload_id = UnicodeAttribute()
     anonymous_id = UnicodeAttribute()
-    status = UnicodeAttribute(default="STAGING")
+    status = UnicodeAttribute(default=CopyStatus.STAGING)  # chalicelib.domain.copy_status
     page_count = NumberAttribute(default=0)
     student_id = UnicodeAttribute(null=True)
     teacher_id = UnicodeAttribute(null=True)

@@ -8,9 +8,9 @@ from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.access import ADMIN, STAFF, TEACHER
-from chalicelib.errors import BadRequest
-from chalicelib.services import bank, copies, finalize, grading, locks
-from chalicelib.web import RequestContext, empty_response, endpoint, json_response
+from chalicelib.errors import BadRequest, KorrigoError
+from chalicelib.services import bank, copies, copy_reads, finalize, grading, locks
+from chalicelib.web import BodyT, RequestContext, empty_response, endpoint, json_response
 
 blueprint = Blueprint(__name__)
 Text = Annotated[str, StringConstraints(max_length=2000)]
@@ -35,6 +35,7 @@ class AnnotationPatch(BaseModel):
 
 class ScoresBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    version: int | None = Field(default=None, ge=0)  # the score sheet's version last seen (0: none)
     scores: dict[str, float] = Field(max_length=500)
     remarks: dict[str, str] = Field(default_factory=dict, max_length=500)
     appreciation: Annotated[str, StringConstraints(max_length=5000)] = ""
@@ -52,12 +53,23 @@ class BankBody(BaseModel):
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
-def _copy(ctx: RequestContext, copy_id: str):
-    return copies.visible_copy(copy_id, ctx.caller)
+def _body(ctx: RequestContext, copy_id: str, model: type[BodyT]) -> BodyT:
+    """The validated body; a bad one on a copy the caller may not see is a 404/403 first."""
+    try:
+        return ctx.body(model)
+    except KorrigoError:
+        copy_reads.visible(copy_id, ctx.caller)
+        raise
 
 
 def _token(ctx: RequestContext) -> str | None:
     return ctx.request.headers.get("x-lock-token")
+
+
+def _outcome(outcome: finalize.Outcome):
+    """200 once the copy is GRADED, 202 while its final PDF renders."""
+    status = 200 if outcome is finalize.Outcome.GRADED else 202
+    return json_response({"status": str(outcome.value)}, status)
 
 
 @endpoint(blueprint, "/api/teacher/copies", methods=["GET"], access=TEACHER)
@@ -69,13 +81,19 @@ def teacher_copies(ctx: RequestContext):
 @endpoint(blueprint, "/api/copies/{copy_id}", methods=["GET"], access=STAFF)
 def copy_detail(ctx: RequestContext, copy_id: str):
     """Pages, scheme, scores, annotations and lock of a copy."""
-    return grading.copy_detail(_copy(ctx, copy_id), ctx.caller)
+    return grading.copy_detail(copy_id, ctx.caller)
+
+
+@endpoint(blueprint, "/api/copies/{copy_id}/status", methods=["GET"], access=STAFF)
+def copy_status(ctx: RequestContext, copy_id: str):
+    """Status, lock and render outcome of a copy: the small answer to poll (no URLs)."""
+    return grading.status(copy_id, ctx.caller)
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/lock", methods=["POST"], access=STAFF)
 def lock(ctx: RequestContext, copy_id: str):
     """Acquire the grading lock (201), get yours again (200), or 409 with the holder."""
-    grant = locks.acquire(_copy(ctx, copy_id), ctx.caller, ctx.origin)
+    grant = locks.acquire(copy_id, ctx.caller, ctx.origin)
     return json_response(
         {"token": grant.token, "expires_at": grant.expires_at.isoformat()}, 201 if grant.created else 200
     )
@@ -84,48 +102,44 @@ def lock(ctx: RequestContext, copy_id: str):
 @endpoint(blueprint, "/api/copies/{copy_id}/lock/heartbeat", methods=["POST"], access=STAFF)
 def heartbeat(ctx: RequestContext, copy_id: str):
     """Keep the lock alive (every 30 s)."""
-    copy = _copy(ctx, copy_id)
-    return {"expires_at": locks.heartbeat(copy.id, ctx.caller, _token(ctx) or "").isoformat()}
+    return {"expires_at": locks.heartbeat(copy_id, ctx.caller, _token(ctx) or "").isoformat()}
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/lock", methods=["DELETE"], access=STAFF)
 def unlock(ctx: RequestContext, copy_id: str):
     """Release the lock; an admin without the token breaks it."""
-    locks.release(_copy(ctx, copy_id), ctx.caller, _token(ctx), ctx.origin)
+    locks.release(copy_id, ctx.caller, _token(ctx), ctx.origin)
     return empty_response()
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/draft", methods=["GET"], access=STAFF)
 def get_draft(ctx: RequestContext, copy_id: str):
     """The autosaved draft."""
-    return grading.get_draft(_copy(ctx, copy_id).id)
+    return grading.get_draft(copy_id, ctx.caller)
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/draft", methods=["PUT"], access=STAFF)
 def put_draft(ctx: RequestContext, copy_id: str):
     """Autosave (409 for a stale version or another session)."""
-    copy = _copy(ctx, copy_id)
-    body = ctx.body(DraftBody)
-    return grading.save_draft(copy, ctx.caller, _token(ctx), body.version, body.client_id, body.payload)
+    body = _body(ctx, copy_id, DraftBody)
+    return grading.save_draft(copy_id, ctx.caller, _token(ctx), body.version, body.client_id, body.payload)
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/annotations", methods=["POST"], access=STAFF)
 def add_annotation(ctx: RequestContext, copy_id: str):
     """Add an annotation."""
-    copy = _copy(ctx, copy_id)
-    body = ctx.body(AnnotationBody)
-    annotation = grading.add_annotation(copy, ctx.caller, _token(ctx), body.model_dump(), ctx.origin)
+    body = _body(ctx, copy_id, AnnotationBody)
+    annotation = grading.add_annotation(copy_id, ctx.caller, _token(ctx), body.model_dump(), ctx.origin)
     return json_response(grading.serialise_annotation(annotation), 201)
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/annotations/{annotation_id}", methods=["PATCH"], access=STAFF)
 def update_annotation(ctx: RequestContext, copy_id: str, annotation_id: str):
     """Change an annotation (409 when its version is stale)."""
-    copy = _copy(ctx, copy_id)
-    body = ctx.body(AnnotationPatch)
+    body = _body(ctx, copy_id, AnnotationPatch)
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     annotation = grading.update_annotation(
-        copy, ctx.caller, _token(ctx), annotation_id, body.version, changes, ctx.origin
+        copy_id, ctx.caller, _token(ctx), annotation_id, body.version, changes, ctx.origin
     )
     return grading.serialise_annotation(annotation)
 
@@ -136,53 +150,55 @@ def delete_annotation(ctx: RequestContext, copy_id: str, annotation_id: str):
     version = ctx.query("version")
     if not version or not version.isdigit():
         raise BadRequest("Pass the annotation's version as ?version=N.")
-    grading.delete_annotation(
-        _copy(ctx, copy_id), ctx.caller, _token(ctx), annotation_id, int(version), ctx.origin
-    )
+    grading.delete_annotation(copy_id, ctx.caller, _token(ctx), annotation_id, int(version), ctx.origin)
     return empty_response()
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/scores", methods=["PUT"], access=STAFF)
 def put_scores(ctx: RequestContext, copy_id: str):
     """Save the scores, remarks and appreciation."""
-    copy = _copy(ctx, copy_id)
-    body = ctx.body(ScoresBody)
+    body = _body(ctx, copy_id, ScoresBody)
     return grading.save_scores(
-        copy, ctx.caller, _token(ctx), body.scores, body.remarks, body.appreciation, ctx.origin
+        copy_id,
+        ctx.caller,
+        _token(ctx),
+        body.scores,
+        body.remarks,
+        body.appreciation,
+        ctx.origin,
+        version=body.version,
     )
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/finalize", methods=["POST"], access=STAFF)
 def finalize_copy(ctx: RequestContext, copy_id: str):
     """Finalise: 202 while the PDF renders (repeat-safe), 422 naming unscored questions."""
-    status, body = finalize.finalize(_copy(ctx, copy_id), ctx.caller, _token(ctx), ctx.origin)
-    return json_response(body, status)
+    return _outcome(finalize.finalize(copy_id, ctx.caller, _token(ctx), ctx.origin))
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/retry", methods=["POST"], access=STAFF)
 def retry_render(ctx: RequestContext, copy_id: str):
     """Render a failed copy again."""
-    status, body = finalize.retry(_copy(ctx, copy_id), ctx.caller, ctx.origin)
-    return json_response(body, status)
+    return _outcome(finalize.retry(copy_id, ctx.caller, ctx.origin))
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/reopen", methods=["POST"], access=ADMIN)
 def reopen(ctx: RequestContext, copy_id: str):
     """GRADED → READY (audited, previous PDF and scores kept in the history)."""
-    copy = finalize.reopen(copies.get_copy(copy_id), ctx.caller, ctx.origin)
+    copy = finalize.reopen(copy_id, ctx.caller, ctx.origin)
     return copies.serialise(copy, with_identity=True)
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/final-pdf", methods=["GET"], access=STAFF)
 def final_pdf(ctx: RequestContext, copy_id: str):
     """A short-lived link to the final PDF."""
-    return finalize.final_pdf_url(_copy(ctx, copy_id), ctx.caller)
+    return finalize.final_pdf_url(copy_id, ctx.caller)
 
 
 @endpoint(blueprint, "/api/copies/{copy_id}/history", methods=["GET"], access=STAFF)
 def history(ctx: RequestContext, copy_id: str):
     """The copy's timeline."""
-    return {"events": copies.history(_copy(ctx, copy_id), ctx.caller)}
+    return {"events": copies.history(copy_reads.visible(copy_id, ctx.caller), ctx.caller)}
 
 
 @endpoint(blueprint, "/api/bank", methods=["GET"], access=STAFF)

@@ -49,20 +49,60 @@ def build_event(
     )
 
 
+def copy_event(
+    action: str,
+    copy: Any,
+    *,
+    actor: Principal | None = None,
+    origin: Origin | None = None,
+    outcome: str = "success",
+    metadata: dict[str, Any] | None = None,
+    actor_role: str | None = None,
+) -> AuditEvent:
+    """The unsaved event of something that happened to ``copy`` (anything with ``id`` and ``exam_id``).
+
+    The one shape of copy events: target the copy, indexed by its exam and by the copy itself.
+    """
+    return build_event(
+        action,
+        actor=actor,
+        origin=origin,
+        outcome=outcome,
+        target_type="copy",
+        target_id=copy.id,
+        exam_id=copy.exam_id,
+        copy_id=copy.id,
+        metadata=metadata,
+        actor_role=actor_role,
+    )
+
+
+UNIQUE = AuditEvent.sort_key.does_not_exist()  # the condition every audit write carries
+
+
 def record(action: str, **fields: Any) -> AuditEvent:
     """Save one audit event (never overwriting another) and log it."""
-    event = build_event(action, **fields)
-    event.save(condition=AuditEvent.sort_key.does_not_exist())
+    return save(build_event(action, **fields))
+
+
+def save(event: AuditEvent) -> AuditEvent:
+    """Save a built event on its own (one round trip) and log it."""
+    event.save(condition=UNIQUE)
+    announce(event)
+    return event
+
+
+def announce(event: AuditEvent) -> None:
+    """The log line of a stored event (after the write or transaction that stored it)."""
     logger.info(
         "audit",
         extra={
-            "audit_action": action,
+            "audit_action": event.action,
             "outcome": event.outcome,
             "target_id": event.target_id,
             "actor_id": event.actor_id,
         },
     )
-    return event
 
 
 def serialise(event: AuditEvent) -> dict[str, Any]:

@@ -6,22 +6,22 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
-from chalicelib import aws, storage
+from chalicelib import storage
+from chalicelib.domain import copy_status
+from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.domain.principal import Origin, Principal
-from chalicelib.errors import BadRequest, Conflict, Forbidden, NotFound
+from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy
 from chalicelib.models.exams import Exam
-from chalicelib.models.grading import Lock
 from chalicelib.models.ocr import OcrResult
 from chalicelib.models.students import Enrolment, Student
 from chalicelib.models.users import UniqueValue, User
-from chalicelib.services import audit, exams
+from chalicelib.services import audit, exams, locks
+from chalicelib.services.copy_transitions import Item, TransitionLost, transition
 from chalicelib.services.mutex import exclusive
-
-MOVABLE = ("STAGING", "READY")
 
 
 def get_copy(copy_id: str) -> Copy:
@@ -30,30 +30,6 @@ def get_copy(copy_id: str) -> Copy:
         return Copy.get(copy_id, consistent_read=True)
     except DoesNotExist as error:
         raise NotFound("No such copy.") from error
-
-
-def visible_copy(copy_id: str, caller: Principal) -> Copy:
-    """The copy if the caller may see it (403 otherwise).
-
-    Admins see every copy. A teacher sees a copy only while it is dispatched to them AND they are still
-    one of its exam's teachers: exam membership is access, so a teacher removed from an exam loses
-    every copy of it at once, graded ones included (those stay attributed to them for the record).
-    """
-    copy = get_copy(copy_id)
-    if caller.is_admin:
-        return copy
-    if copy.teacher_id != caller.id or not grades_exam(copy.exam_id, caller):
-        raise Forbidden("This copy is not assigned to you.")
-    return copy
-
-
-def grades_exam(exam_id: str, caller: Principal) -> bool:
-    """True while the caller is one of the exam's teachers (consistent read of the exam)."""
-    try:
-        exam = Exam.get(exam_id, consistent_read=True)
-    except DoesNotExist:
-        return False
-    return caller.id in (exam.teacher_ids or set())
 
 
 def student_name(student: Student) -> str:
@@ -131,7 +107,7 @@ def identification_queue(exam_id: str) -> dict[str, Any]:
 
     exams.get_exam(exam_id)
     copies = list(Copy.exam_index.query(exam_id))
-    staging = [copy for copy in copies if copy.status == "STAGING"]
+    staging = [copy for copy in copies if copy.status == CopyStatus.STAGING]
     identified = [copy for copy in copies if copy.student_id]
     shown = [*staging, *identified]
     results = {r.copy_id: r for r in OcrResult.batch_get([c.id for c in shown])} if shown else {}
@@ -206,12 +182,9 @@ def _identify_conflict(copy: Copy, student_id: str) -> Exception:
     return Conflict("The copy changed meanwhile; reload and try again.")
 
 
-def _unchanged(copy: Copy) -> Any:
-    """Write condition: the copy still has the student and status read before the write."""
-    same_student = (
-        Copy.student_id == copy.student_id if copy.student_id else Copy.student_id.does_not_exist()
-    )
-    return same_student & (Copy.status == copy.status)
+def _same_student(copy: Copy) -> Any:
+    """Write condition: the copy still has the student read before the write."""
+    return Copy.student_id == copy.student_id if copy.student_id else Copy.student_id.does_not_exist()
 
 
 def identify(copy_id: str, student_id: str, *, actor: Principal, origin: Origin) -> Copy:
@@ -225,49 +198,37 @@ def identify(copy_id: str, student_id: str, *, actor: Principal, origin: Origin)
     previous = copy.student_id
     if previous == student_id:
         raise Conflict("This copy is already identified with this student.")
-    status = "READY" if copy.status == "STAGING" else copy.status
-    now = utcnow()
+    move = copy_status.IDENTIFY if copy_status.IDENTIFY.allows(copy.status) else copy_status.stay(copy.status)
+    claim = UniqueValue(claim_key(copy.exam_id, student_id), owner_id=copy.id)
+    free_or_mine = UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id)
+    items: list[Item] = [
+        lambda write: write.condition_check(
+            Enrolment, copy.exam_id, student_id, condition=Enrolment.student_id.exists()
+        ),
+        lambda write: write.condition_check(Exam, copy.exam_id, condition=Exam.released_at.does_not_exist()),
+        lambda write: write.save(claim, condition=free_or_mine),
+    ]
+    if previous:
+        old_claim = UniqueValue(claim_key(copy.exam_id, previous))
+        items.append(lambda write: write.delete(old_claim, condition=free_or_mine))
     try:
-        with aws.transact_write() as write:
-            write.condition_check(
-                Enrolment, copy.exam_id, student_id, condition=Enrolment.student_id.exists()
-            )
-            write.condition_check(Exam, copy.exam_id, condition=Exam.released_at.does_not_exist())
-            if previous:
-                write.delete(
-                    UniqueValue(claim_key(copy.exam_id, previous)),
-                    condition=UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id),
-                )
-            write.save(
-                UniqueValue(claim_key(copy.exam_id, student_id), owner_id=copy.id),
-                condition=UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id),
-            )
-            write.update(
+        transition(
+            copy,
+            move,
+            condition=_same_student(copy),
+            actions=[Copy.student_id.set(student_id)],
+            items=items,
+            event=audit.copy_event(
+                "copy.identify",
                 copy,
-                actions=[
-                    Copy.status.set(status),
-                    Copy.student_id.set(student_id),
-                    Copy.updated_at.set(now),
-                    Copy.version.add(1),
-                ],
-                condition=_unchanged(copy),
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise _identify_conflict(copy, student_id) from error
-        raise
-    copy.status, copy.student_id, copy.updated_at = status, student_id, now
-    copy.version = int(copy.version) + 1
-    audit.record(
-        "copy.identify",
-        actor=actor,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"student_id": student_id, "previous_student_id": previous},
-    )
+                actor=actor,
+                origin=origin,
+                metadata={"student_id": student_id, "previous_student_id": previous},
+            ),
+        )
+    except TransitionLost as lost:
+        raise _identify_conflict(copy, student_id) from lost
+    copy.student_id = student_id
     return copy
 
 
@@ -281,49 +242,41 @@ def unidentify(copy_id: str, *, actor: Principal, origin: Origin) -> Copy:
     copy = get_copy(copy_id)
     if not copy.student_id:
         raise Conflict("This copy is not identified.")
-    if copy.status != "READY":
+    if not copy_status.UNIDENTIFY.allows(copy.status):
         raise Conflict(
             "Grading started on this copy: identify it with the right student instead.",
             extra={"status": copy.status},
         )
     previous_student, previous_teacher = copy.student_id, copy.teacher_id
-    now = utcnow()
+    old_claim = UniqueValue(claim_key(copy.exam_id, previous_student))
     try:
-        with aws.transact_write() as write:
-            write.condition_check(Exam, copy.exam_id, condition=Exam.released_at.does_not_exist())
-            write.delete(
-                UniqueValue(claim_key(copy.exam_id, previous_student)),
-                condition=UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id),
-            )
-            write.update(
+        transition(
+            copy,
+            copy_status.UNIDENTIFY,
+            condition=_same_student(copy),
+            actions=[Copy.student_id.remove(), Copy.teacher_id.remove()],
+            items=[
+                lambda write: write.condition_check(
+                    Exam, copy.exam_id, condition=Exam.released_at.does_not_exist()
+                ),
+                lambda write: write.delete(
+                    old_claim,
+                    condition=UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id),
+                ),
+            ],
+            event=audit.copy_event(
+                "copy.unidentify",
                 copy,
-                actions=[
-                    Copy.status.set("STAGING"),
-                    Copy.student_id.remove(),
-                    Copy.teacher_id.remove(),
-                    Copy.updated_at.set(now),
-                    Copy.version.add(1),
-                ],
-                condition=_unchanged(copy),
-            )
-    except TransactWriteError as error:
-        if not condition_failed(error):
-            raise
+                actor=actor,
+                origin=origin,
+                metadata={"previous_student_id": previous_student, "previous_teacher_id": previous_teacher},
+            ),
+        )
+    except TransitionLost as lost:
         if _released(copy.exam_id):
-            raise Conflict(RELEASED) from error
-        raise Conflict("The copy changed meanwhile (locked or corrected?); reload and try again.") from error
-    copy.status, copy.student_id, copy.teacher_id, copy.updated_at = "STAGING", None, None, now
-    copy.version = int(copy.version) + 1
-    audit.record(
-        "copy.unidentify",
-        actor=actor,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"previous_student_id": previous_student, "previous_teacher_id": previous_teacher},
-    )
+            raise Conflict(RELEASED) from lost
+        raise Conflict("The copy changed meanwhile (locked or corrected?); reload and try again.") from lost
+    copy.student_id = copy.teacher_id = None
     return copy
 
 
@@ -339,11 +292,7 @@ def identity_answer(copy: Copy) -> dict[str, Any]:
 
 
 def _is_locked(copy_id: str) -> bool:
-    try:
-        lock = Lock.get(copy_id, consistent_read=True)
-    except DoesNotExist:
-        return False
-    return lock.expires_at > utcnow()
+    return locks.current_lock(copy_id) is not None
 
 
 def dispatch(exam_id: str, *, actor: Principal, origin: Origin) -> dict[str, Any]:
@@ -362,7 +311,7 @@ def dispatch(exam_id: str, *, actor: Principal, origin: Origin) -> dict[str, Any
         load.update(copy.teacher_id for copy in copies if copy.teacher_id in load)
         assigned = 0
         for copy in copies:
-            if copy.status != "READY" or (copy.teacher_id in load) or _is_locked(copy.id):
+            if copy.status != CopyStatus.READY or (copy.teacher_id in load) or _is_locked(copy.id):
                 continue
             teacher = min(teachers, key=lambda t: (load[t], t))
             try:
@@ -372,7 +321,7 @@ def dispatch(exam_id: str, *, actor: Principal, origin: Origin) -> dict[str, Any
                         Copy.updated_at.set(utcnow()),
                         Copy.version.add(1),
                     ],
-                    condition=(Copy.status == "READY") & (Copy.version == copy.version),
+                    condition=(Copy.status == CopyStatus.READY) & (Copy.version == copy.version),
                 )
             except UpdateError as error:
                 if condition_failed(error):
@@ -399,13 +348,13 @@ def reassign(copy_id: str, teacher_id: str, *, actor: Principal, origin: Origin)
     exam = exams.get_exam(copy.exam_id)
     if teacher_id not in (exam.teacher_ids or set()):
         raise BadRequest("That teacher does not grade this exam.")
-    if copy.status not in MOVABLE or _is_locked(copy.id):
+    if copy.status not in copy_status.REASSIGNABLE or _is_locked(copy.id):
         raise Conflict("A copy that is being graded or is graded cannot move.")
     previous = copy.teacher_id
     try:
         copy.update(
             actions=[Copy.teacher_id.set(teacher_id), Copy.updated_at.set(utcnow()), Copy.version.add(1)],
-            condition=Copy.status.is_in(*MOVABLE) & (Copy.version == copy.version),
+            condition=Copy.status.is_in(*copy_status.REASSIGNABLE) & (Copy.version == copy.version),
         )
     except UpdateError as error:
         if condition_failed(error):

@@ -9,7 +9,8 @@ from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
-from chalicelib.domain import anonymous_ids
+from chalicelib.domain import anonymous_ids, copy_status
+from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.domain.marking_scheme import SchemeError, normalise_scheme
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.roles import Role
@@ -19,8 +20,6 @@ from chalicelib.models.copies import Copy
 from chalicelib.models.exams import Exam
 from chalicelib.models.users import User
 from chalicelib.services import audit
-
-GRADING_STARTED = frozenset({"LOCKED", "GRADING_IN_PROGRESS", "GRADING_FAILED", "GRADED"})
 
 
 def get_exam(exam_id: str) -> Exam:
@@ -184,7 +183,7 @@ def delete_exam(exam_id: str, *, actor: Principal, origin: Origin) -> None:
 def set_marking_scheme(exam_id: str, nodes: Any, *, actor: Principal, origin: Origin) -> Exam:
     """Validate and store the marking scheme; refused (409) once grading has started."""
     exam = get_exam(exam_id)
-    if GRADING_STARTED & set(copy_counts(exam_id)):
+    if copy_status.GRADING_STARTED & set(copy_counts(exam_id)):
         raise Conflict("Grading has started: the marking scheme can no longer change.")
     try:
         tree, total = normalise_scheme(nodes)
@@ -205,7 +204,7 @@ def set_marking_scheme(exam_id: str, nodes: Any, *, actor: Principal, origin: Or
 
 # A removed teacher's copies that go back to dispatch; graded work (GRADING_IN_PROGRESS, GRADING_FAILED,
 # GRADED) keeps its teacher for the record (an admin retries a failed render or reopens a graded copy).
-RETURN_TO_DISPATCH = ("STAGING", "READY", "LOCKED")
+RETURN_TO_DISPATCH = copy_status.RETURNABLE
 
 
 def set_teachers(exam_id: str, teacher_ids: list[str], *, actor: Principal, origin: Origin) -> Exam:
@@ -252,7 +251,7 @@ def unassign_non_members(exam_id: str, members: set[str], *, actor: Principal, o
         teacher = copy.teacher_id
         if not teacher or teacher in members or copy.status not in RETURN_TO_DISPATCH:
             continue
-        if copy.status == "LOCKED" and locks.break_for_unassignment(
+        if copy.status == CopyStatus.LOCKED and locks.break_for_unassignment(
             copy, teacher, actor, origin, reason="teacher_removed"
         ):
             count += 1

@@ -1,32 +1,41 @@
 """Finalising a copy: completeness, LOCKED → GRADING_IN_PROGRESS, the render spec, GRADED or FAILED.
 
-The render spec written to ``renders/`` is immutable (one object per attempt) and its creation event
-drives the render function; transitions are conditional on the status and the attempt number, so a
-duplicate delivery renders once and a stale attempt changes nothing.
+The render spec written to ``renders/`` is immutable (one object per attempt, a ``RenderSpec``) and its
+creation event drives the render function; moves are conditional on the status and the attempt number,
+so a duplicate delivery renders once and a stale attempt changes nothing. Finalise costs four round
+trips: the session, one batch read (copy, exam, lock, scores), the move (lock deleted and audit in the
+same transaction) and the spec.
 """
 
 from __future__ import annotations
 
-import json
+from enum import Enum
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
-
-from chalicelib import aws, storage
-from chalicelib.domain.marking_scheme import leaves
+from chalicelib import storage
+from chalicelib.domain import copy_status
+from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.domain.principal import Origin, Principal
+from chalicelib.domain.render_spec import RenderSpec, render_spec
 from chalicelib.domain.scoring import missing_leaves
 from chalicelib.errors import Conflict, Unprocessable
-from chalicelib.models.base import condition_failed, utcnow
-from chalicelib.models.copies import Copy, Page
+from chalicelib.models.base import utcnow
+from chalicelib.models.copies import Copy
 from chalicelib.models.exams import Exam
-from chalicelib.models.grading import Annotation, Lock
+from chalicelib.models.grading import Lock, ScoreSheet
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import RENDER_SPECS_PREFIX
-from chalicelib.services import audit, locks
-from chalicelib.services.grading import score_sheet, serialise_annotation, serialise_scores
+from chalicelib.services import audit, copy_reads, locks
+from chalicelib.services.copy_transitions import TransitionLost, transition
+from chalicelib.services.grading import loaded_sheet
+from chalicelib.settings import get_settings
 
-IN_PROGRESS = {"status": "GRADING_IN_PROGRESS"}
+
+class Outcome(Enum):
+    """Where a finalise (or retry) left the copy: the route answers 200 for GRADED, 202 otherwise."""
+
+    GRADED = CopyStatus.GRADED
+    RENDERING = CopyStatus.GRADING_IN_PROGRESS
 
 
 def spec_key(exam_id: str, copy_id: str, attempt: int) -> str:
@@ -49,287 +58,214 @@ def masked_pdf_key(exam_id: str, copy_id: str, attempt: int) -> str:
     return storage.final_pdf_key(exam_id, copy_id, attempt).removesuffix(".pdf") + "-masked.pdf"
 
 
-def _spec_page(page: Page) -> dict[str, Any]:
-    """A page of the spec: its image, and the masked variant teachers see (the image itself when the
-    page has none: only first pages carry the identity zone), exactly as the grading desk chooses."""
-    return {
-        "index": int(page.index),
-        "image_key": page.image_key,
-        "masked_image_key": page.masked_image_key or page.image_key,
-        "width": int(page.width),
-        "height": int(page.height),
-    }
+def build_spec(copy: Copy, exam: Exam, sheet: ScoreSheet, attempt: int) -> RenderSpec:
+    """The immutable description of an attempt's final PDFs, from what finalise has already read.
+
+    Pages and annotations are not in it: once the copy left LOCKED nothing can change them, and the
+    render function reads them itself.
+    """
+    return render_spec(
+        copy_id=copy.id,
+        exam_id=copy.exam_id,
+        attempt=attempt,
+        anonymous_id=copy.anonymous_id,
+        exam_name=exam.name,
+        subject=exam.subject,
+        max_points=float(exam.max_points),
+        scheme=exam.marking_scheme,
+        scores=dict(sheet.scores or {}),
+        remarks=dict(sheet.remarks or {}),
+        appreciation=sheet.appreciation or "",
+        total=float(sheet.total or 0),
+        created_at=utcnow(),
+    )
 
 
-def build_spec(copy: Copy, attempt: int) -> dict[str, Any]:
-    """The immutable description of the final PDFs: page images (both variants), annotations, scores."""
-    exam = Exam.get(copy.exam_id)
-    sheet = serialise_scores(score_sheet(copy.id), float(exam.max_points))
-    return {
-        "copy_id": copy.id,
-        "exam_id": copy.exam_id,
-        "attempt": attempt,
-        "anonymous_id": copy.anonymous_id,
-        "exam_name": exam.name,
-        "subject": exam.subject,
-        "max_points": float(exam.max_points),
-        "pages": [_spec_page(page) for page in Page.query(copy.id)],
-        "annotations": [serialise_annotation(a) for a in Annotation.query(copy.id)],
-        "scheme": exam.marking_scheme,
-        "scores": sheet["scores"],
-        "remarks": sheet["remarks"],
-        "appreciation": sheet["appreciation"],
-        "total": sheet["total"],
-        "questions": [
-            {"id": leaf.id, "label": leaf.label, "max_points": float(leaf.max_points)}
-            for leaf in leaves((exam.marking_scheme or {}).get("nodes", []))
-        ],
-        "created_at": utcnow().isoformat(),
-    }
-
-
-def _write_spec(copy: Copy, attempt: int) -> None:
-    spec = build_spec(copy, attempt)
-    storage.put_bytes(spec_key(copy.exam_id, copy.id, attempt), json.dumps(spec).encode(), "application/json")
-
-
-def _finalised_answer(copy: Copy) -> tuple[int, dict[str, str]] | None:
-    """The answer to a repeated finalise: 200 once GRADED, 202 while the render runs, else None."""
-    if copy.status == "GRADED":
-        return 200, {"status": "GRADED"}
-    if copy.status == "GRADING_IN_PROGRESS":
-        return 202, IN_PROGRESS
+def _settled(copy: Copy) -> Outcome | None:
+    """The answer to a repeated finalise: GRADED, or RENDERING while the render runs, else None."""
+    if copy.status == CopyStatus.GRADED:
+        return Outcome.GRADED
+    if copy.status == CopyStatus.GRADING_IN_PROGRESS:
+        return Outcome.RENDERING
     return None
 
 
-def finalize(copy: Copy, caller: Principal, token: str | None, origin: Origin) -> tuple[int, dict[str, str]]:
+def finalize(copy_id: str, caller: Principal, token: str | None, origin: Origin) -> Outcome:
     """Check completeness, move LOCKED → GRADING_IN_PROGRESS and queue the render; repeat-safe."""
-    settled = _finalised_answer(copy)
+    seen = copy_reads.read(copy_id, caller, lock=True, sheet=True)
+    copy, exam, sheet = seen.copy, seen.exam, loaded_sheet(seen.sheet, copy_id)
+    settled = _settled(copy)
     if settled:
         return settled
-    try:
-        locks.require_live_lock(copy.id, caller, token)
-    except Conflict:  # a concurrent finalise may have just consumed the lock: answer as it did
-        copy.refresh(consistent_read=True)
-        settled = _finalised_answer(copy)
-        if settled:
-            return settled
-        raise
-    exam = Exam.get(copy.exam_id)
-    sheet = score_sheet(copy.id)
+    if not locks.held_by(seen.lock, caller, token):
+        raise Conflict(locks.LOCK_LOST, extra={"lock_required": True})
     missing = missing_leaves(dict(sheet.scores or {}), exam.marking_scheme)
     if not (exam.marking_scheme or {}).get("nodes") or missing:
-        audit.record(
-            "copy.finalize",
-            actor=caller,
-            origin=origin,
-            outcome="failure",
-            target_type="copy",
-            target_id=copy.id,
-            exam_id=copy.exam_id,
-            copy_id=copy.id,
-            metadata={"missing": missing},
+        audit.save(
+            audit.copy_event(
+                "copy.finalize",
+                copy,
+                actor=caller,
+                origin=origin,
+                outcome="failure",
+                metadata={"missing": missing},
+            )
         )
         raise Unprocessable("Every question needs a score before finalising.", extra={"missing": missing})
     attempt = int(copy.grading_attempts or 0) + 1
     now = utcnow()
+    mine = locks.live_condition(token or "", caller.id, now)
     try:
-        with aws.transact_write() as write:
-            write.update(
+        transition(
+            copy,
+            copy_status.FINALISE,
+            condition=Copy.grading_attempts == copy.grading_attempts,
+            actions=[Copy.grading_attempts.set(attempt), Copy.grading_error.remove()],
+            items=[lambda write: write.delete(Lock(copy.id), condition=mine)],
+            event=audit.copy_event(
+                "copy.finalize",
                 copy,
-                actions=[
-                    Copy.status.set("GRADING_IN_PROGRESS"),
-                    Copy.grading_attempts.set(attempt),
-                    Copy.grading_error.remove(),
-                    Copy.updated_at.set(now),
-                    Copy.version.add(1),
-                ],
-                condition=(Copy.status == "LOCKED") & (Copy.grading_attempts == copy.grading_attempts),
-            )
-            write.delete(
-                Lock(copy.id),
-                condition=(Lock.token == (token or ""))
-                & (Lock.holder_id == caller.id)
-                & (Lock.expires_at > now),
-            )
-    except TransactWriteError as error:
-        if not condition_failed(error):
-            raise
+                actor=caller,
+                origin=origin,
+                metadata={"attempt": attempt, "total": float(sheet.total or 0)},
+            ),
+        )
+    except TransitionLost as lost:  # a concurrent finalise may have just won: answer as it did
         copy.refresh(consistent_read=True)
-        settled = _finalised_answer(copy)
+        settled = _settled(copy)
         if settled:
             return settled
-        raise Conflict("You do not hold a live lock on this copy.") from error
-    audit.record(
-        "copy.finalize",
-        actor=caller,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"attempt": attempt, "total": sheet.total},
-    )
-    _start_render(copy, attempt)
-    return 202, IN_PROGRESS
+        raise Conflict(locks.LOCK_LOST, extra={"lock_required": True}) from lost
+    copy.grading_attempts, copy.grading_error = attempt, None
+    _start_render(copy, exam, sheet, attempt)
+    return Outcome.RENDERING
 
 
-def _start_render(copy: Copy, attempt: int) -> None:
+def _start_render(copy: Copy, exam: Exam, sheet: ScoreSheet, attempt: int) -> None:
     try:
-        _write_spec(copy, attempt)
+        spec = build_spec(copy, exam, sheet, attempt)
+        storage.put_bytes(spec_key(copy.exam_id, copy.id, attempt), spec.to_bytes(), "application/json")
     except Exception as error:  # noqa: BLE001 - the copy must not stay in progress with no render coming
         logger.exception("could not queue the render")
-        mark_failed(copy.id, attempt, f"The render could not be queued: {error.__class__.__name__}.")
+        mark_failed(copy, attempt, f"The render could not be queued: {error.__class__.__name__}.")
 
 
-def retry(copy: Copy, caller: Principal, origin: Origin) -> tuple[int, dict[str, str]]:
+def retry(copy_id: str, caller: Principal, origin: Origin) -> Outcome:
     """GRADING_FAILED → GRADING_IN_PROGRESS with a new attempt; repeat-safe."""
-    if copy.status == "GRADED":
-        return 200, {"status": "GRADED"}
-    if copy.status == "GRADING_IN_PROGRESS":
-        return 202, IN_PROGRESS
-    if copy.status != "GRADING_FAILED":
+    seen = copy_reads.read(copy_id, caller, sheet=True)
+    copy = seen.copy
+    settled = _settled(copy)
+    if settled:
+        return settled
+    if not copy_status.RETRY.allows(copy.status):
         raise Conflict(f"Only a failed render can be retried (the copy is {copy.status}).")
     attempt = int(copy.grading_attempts or 0) + 1
     try:
-        copy.update(
-            actions=[
-                Copy.status.set("GRADING_IN_PROGRESS"),
-                Copy.grading_attempts.set(attempt),
-                Copy.grading_error.remove(),
-                Copy.updated_at.set(utcnow()),
-                Copy.version.add(1),
-            ],
-            condition=(Copy.status == "GRADING_FAILED") & (Copy.grading_attempts == attempt - 1),
+        transition(
+            copy,
+            copy_status.RETRY,
+            condition=Copy.grading_attempts == attempt - 1,
+            actions=[Copy.grading_attempts.set(attempt), Copy.grading_error.remove()],
+            event=audit.copy_event(
+                "copy.retry", copy, actor=caller, origin=origin, metadata={"attempt": attempt}
+            ),
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            return 202, IN_PROGRESS
-        raise
-    audit.record(
-        "copy.retry",
-        actor=caller,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"attempt": attempt},
-    )
-    _start_render(copy, attempt)
-    return 202, IN_PROGRESS
+    except TransitionLost:
+        return Outcome.RENDERING
+    copy.grading_attempts, copy.grading_error = attempt, None
+    _start_render(copy, seen.exam, loaded_sheet(seen.sheet, copy.id), attempt)
+    return Outcome.RENDERING
 
 
-def mark_graded(copy_id: str, attempt: int, pdf_key: str, masked_key: str, total_points: float) -> bool:
+def mark_graded(copy: Copy, attempt: int, pdf_key: str, masked_key: str, total_points: float) -> bool:
     """GRADING_IN_PROGRESS (this attempt) → GRADED with both final PDFs; False when already settled."""
     try:
-        Copy(copy_id).update(
+        transition(
+            copy,
+            copy_status.RENDERED,
+            condition=Copy.grading_attempts == attempt,
             actions=[
-                Copy.status.set("GRADED"),
                 Copy.final_pdf_key.set(pdf_key),
                 Copy.final_masked_pdf_key.set(masked_key),
                 Copy.total.set(total_points),
-                Copy.updated_at.set(utcnow()),
-                Copy.version.add(1),
             ],
-            condition=(Copy.status == "GRADING_IN_PROGRESS") & (Copy.grading_attempts == attempt),
+            event=audit.copy_event(
+                "copy.graded",
+                copy,
+                actor_role="system",
+                metadata={"attempt": attempt, "pdf_key": pdf_key, "masked_pdf_key": masked_key},
+            ),
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    copy = Copy.get(copy_id)
-    audit.record(
-        "copy.graded",
-        actor_role="system",
-        target_type="copy",
-        target_id=copy_id,
-        exam_id=copy.exam_id,
-        copy_id=copy_id,
-        metadata={"attempt": attempt, "pdf_key": pdf_key, "masked_pdf_key": masked_key},
-    )
+    except TransitionLost:
+        return False
+    copy.final_pdf_key, copy.final_masked_pdf_key, copy.total = pdf_key, masked_key, total_points
     return True
 
 
-def mark_failed(copy_id: str, attempt: int, reason: str) -> bool:
+def mark_failed(copy: Copy, attempt: int, reason: str) -> bool:
     """GRADING_IN_PROGRESS (this attempt) → GRADING_FAILED with the reason."""
     try:
-        Copy(copy_id).update(
-            actions=[
-                Copy.status.set("GRADING_FAILED"),
-                Copy.grading_error.set(reason[:500]),
-                Copy.updated_at.set(utcnow()),
-                Copy.version.add(1),
-            ],
-            condition=(Copy.status == "GRADING_IN_PROGRESS") & (Copy.grading_attempts == attempt),
+        transition(
+            copy,
+            copy_status.RENDER_FAILED,
+            condition=Copy.grading_attempts == attempt,
+            actions=[Copy.grading_error.set(reason[:500])],
+            event=audit.copy_event(
+                "copy.render_failed",
+                copy,
+                actor_role="system",
+                outcome="failure",
+                metadata={"attempt": attempt, "reason": reason[:500]},
+            ),
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
-    copy = Copy.get(copy_id)
+    except TransitionLost:
+        return False
+    copy.grading_error = reason[:500]
     metrics.add_metric(name="RenderFailures", unit="Count", value=1)
-    audit.record(
-        "copy.render_failed",
-        actor_role="system",
-        outcome="failure",
-        target_type="copy",
-        target_id=copy_id,
-        exam_id=copy.exam_id,
-        copy_id=copy_id,
-        metadata={"attempt": attempt, "reason": reason[:500]},
-    )
     return True
 
 
-def reopen(copy: Copy, caller: Principal, origin: Origin) -> Copy:
+def reopen(copy_id: str, caller: Principal, origin: Origin) -> Copy:
     """Admin: GRADED → READY, keeping the previous PDF and scores in the history (audited)."""
-    if copy.status != "GRADED":
+    seen = copy_reads.read(copy_id, caller, sheet=True)
+    copy, sheet = seen.copy, loaded_sheet(seen.sheet, copy_id)
+    if not copy_status.REOPEN.allows(copy.status):
         raise Conflict("Only a graded copy can be reopened.")
-    sheet = score_sheet(copy.id)
     previous_pdf, previous_masked = copy.final_pdf_key, copy.final_masked_pdf_key
     try:
-        copy.update(
-            actions=[
-                Copy.status.set("READY"),
-                Copy.final_pdf_key.remove(),
-                Copy.final_masked_pdf_key.remove(),
-                Copy.total.remove(),
-                Copy.updated_at.set(utcnow()),
-                Copy.version.add(1),
-            ],
-            condition=(Copy.status == "GRADED") & (Copy.version == copy.version),
+        transition(
+            copy,
+            copy_status.REOPEN,
+            version=copy.version,
+            actions=[Copy.final_pdf_key.remove(), Copy.final_masked_pdf_key.remove(), Copy.total.remove()],
+            event=audit.copy_event(
+                "copy.reopen",
+                copy,
+                actor=caller,
+                origin=origin,
+                metadata={
+                    "previous_pdf_key": previous_pdf,
+                    "previous_masked_pdf_key": previous_masked,
+                    "previous_total": float(sheet.total or 0),
+                    "previous_scores": {k: float(v) for k, v in dict(sheet.scores or {}).items()},
+                    "previous_appreciation": sheet.appreciation or "",
+                },
+            ),
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            raise Conflict("The copy changed meanwhile; reload it.") from error
-        raise
-    audit.record(
-        "copy.reopen",
-        actor=caller,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={
-            "previous_pdf_key": previous_pdf,
-            "previous_masked_pdf_key": previous_masked,
-            "previous_total": float(sheet.total or 0),
-            "previous_scores": {k: float(v) for k, v in dict(sheet.scores or {}).items()},
-            "previous_appreciation": sheet.appreciation or "",
-        },
-    )
+    except TransitionLost as lost:
+        raise Conflict("The copy changed meanwhile; reload it.") from lost
+    copy.final_pdf_key = copy.final_masked_pdf_key = copy.total = None
     return copy
 
 
-def final_pdf_url(copy: Copy, caller: Principal) -> dict[str, Any]:
+def final_pdf_url(copy_id: str, caller: Principal) -> dict[str, Any]:
     """A short-lived link to the final PDF: the masked one for teachers, the unmasked one for admins.
 
     409 before GRADED, and 409 for a teacher when the copy was graded before masked PDFs existed (never
     the unmasked one).
     """
-    if copy.status != "GRADED" or not copy.final_pdf_key:
+    copy = copy_reads.visible(copy_id, caller)
+    if copy.status not in copy_status.FINISHED or not copy.final_pdf_key:
         raise Conflict("The copy is not graded yet.")
     key = copy.final_pdf_key if caller.is_admin else copy.final_masked_pdf_key
     if not key:
@@ -337,6 +273,5 @@ def final_pdf_url(copy: Copy, caller: Principal) -> dict[str, Any]:
             "This copy was graded before final PDFs hid the student's name: an admin can download it, "
             "or reopen and finalise it again to make the anonymous version."
         )
-    seconds = 300
-    url = storage.presigned_get(key, seconds=seconds, download_name=f"copie-{copy.anonymous_id}.pdf")
-    return {"url": url, "expires_in": seconds}
+    url = storage.presigned_get(key, download_name=f"copie-{copy.anonymous_id}.pdf")
+    return {"url": url, "expires_in": get_settings().download_url_seconds}

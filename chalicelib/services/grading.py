@@ -3,45 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import aws, storage
+from chalicelib import storage
+from chalicelib.domain import copy_status
 from chalicelib.domain.annotations import AnnotationError, check_delta, check_text, normalise_geometry
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.scoring import ScoreError, total, validate_scores
-from chalicelib.errors import BadRequest, Conflict, NotFound
-from chalicelib.models.base import condition_failed, utcnow
+from chalicelib.errors import BadRequest, NotFound
+from chalicelib.models.base import utcnow
 from chalicelib.models.copies import Copy, Page
-from chalicelib.models.exams import Exam
 from chalicelib.models.grading import Annotation, Draft, ScoreSheet
-from chalicelib.services import audit, locks
+from chalicelib.services import audit, copy_reads, locks
 
-LOCK_LOST = "You do not hold a live lock on this copy (it expired or another session took it)."
-
-
-def _guarded(
-    copy_id: str, caller: Principal, token: str | None, stale: str, write: Callable[[TransactWrite], None]
-) -> None:
-    """Run ``write`` in a transaction that also checks the caller's live lock and the LOCKED status."""
-    locks.require_live_lock(copy_id, caller, token)
-    try:
-        with aws.transact_write() as transaction:
-            for model, key, condition in locks.write_conditions(copy_id, caller, token or ""):
-                transaction.condition_check(model, key, condition=condition)
-            write(transaction)
-    except TransactWriteError as error:
-        if not condition_failed(error):
-            raise
-        reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
-        if reasons[:1] == ["ConditionalCheckFailed"]:
-            raise Conflict(LOCK_LOST, extra={"lock_required": True}) from error
-        if reasons[1:2] == ["ConditionalCheckFailed"]:
-            raise Conflict("This copy can no longer be changed.") from error
-        raise Conflict(stale) from error
+STALE_ANNOTATION = "The annotation was changed meanwhile; reload it."
 
 
 def serialise_annotation(annotation: Annotation) -> dict[str, Any]:
@@ -59,12 +36,21 @@ def serialise_annotation(annotation: Annotation) -> dict[str, Any]:
     }
 
 
+def _empty_sheet(copy_id: str) -> ScoreSheet:
+    return ScoreSheet(copy_id, scores={}, remarks={}, appreciation="", total=0, version=0)
+
+
 def score_sheet(copy_id: str) -> ScoreSheet:
     """The copy's score sheet (an empty one before any score)."""
     try:
         return ScoreSheet.get(copy_id, consistent_read=True)
     except DoesNotExist:
-        return ScoreSheet(copy_id, scores={}, remarks={}, appreciation="", total=0, version=0)
+        return _empty_sheet(copy_id)
+
+
+def loaded_sheet(sheet: ScoreSheet | None, copy_id: str) -> ScoreSheet:
+    """A score sheet read in a batch, or the empty one when the copy has none yet."""
+    return sheet or _empty_sheet(copy_id)
 
 
 def serialise_scores(sheet: ScoreSheet, max_points: float) -> dict[str, Any]:
@@ -81,9 +67,14 @@ def serialise_scores(sheet: ScoreSheet, max_points: float) -> dict[str, Any]:
     }
 
 
-def copy_detail(copy: Copy, caller: Principal) -> dict[str, Any]:
-    """Everything the grading desk shows; teachers get masked page images and no identity."""
-    exam = Exam.get(copy.exam_id)
+def copy_detail(copy_id: str, caller: Principal) -> dict[str, Any]:
+    """Everything the grading desk shows; teachers get masked page images and no identity.
+
+    Three round trips with the copy's exam known: copy, exam, lock and scores in one batch, then the
+    pages and the annotations.
+    """
+    seen = copy_reads.read(copy_id, caller, lock=True, sheet=True)
+    copy, exam = seen.copy, seen.exam
     pages = []
     for page in Page.query(copy.id):
         key = page.image_key
@@ -97,19 +88,32 @@ def copy_detail(copy: Copy, caller: Principal) -> dict[str, Any]:
                 "height": int(page.height),
             }
         )
-    lock = locks.current_lock(copy.id)
     detail: dict[str, Any] = {
-        "id": copy.id,
-        "exam_id": copy.exam_id,
+        **copy_state(seen, caller),
         "exam_name": exam.name,
         "anonymous_id": copy.anonymous_id,
-        "status": copy.status,
         "page_count": int(copy.page_count),
         "pages": pages,
         "scheme": exam.marking_scheme or {"nodes": []},
         "max_points": float(exam.max_points),
-        "scores": serialise_scores(score_sheet(copy.id), float(exam.max_points)),
+        "scores": serialise_scores(loaded_sheet(seen.sheet, copy.id), float(exam.max_points)),
         "annotations": [serialise_annotation(a) for a in Annotation.query(copy.id)],
+        "teacher_id": copy.teacher_id,
+    }
+    if caller.is_admin:
+        detail["student_id"] = copy.student_id
+    return detail
+
+
+def copy_state(seen: copy_reads.CopyRead, caller: Principal) -> dict[str, Any]:
+    """What changes while a copy is open: status, lock, render outcome (the status route's answer)."""
+    copy, lock = seen.copy, seen.lock if locks.is_live(seen.lock) else None
+    return {
+        "id": copy.id,
+        "exam_id": copy.exam_id,
+        "status": copy.status,
+        "version": int(copy.version or 0),
+        "updated_at": copy.updated_at.isoformat(),
         "lock": {
             "holder_id": lock.holder_id,
             "holder_name": lock.holder_name,
@@ -120,71 +124,86 @@ def copy_detail(copy: Copy, caller: Principal) -> dict[str, Any]:
         else None,
         "grading_error": copy.grading_error,
         "grading_attempts": int(copy.grading_attempts or 0),
-        "final_pdf_available": copy.status == "GRADED"
+        "final_pdf_available": copy.status in copy_status.FINISHED
         and bool(copy.final_pdf_key if caller.is_admin else copy.final_masked_pdf_key),
-        "teacher_id": copy.teacher_id,
     }
-    if caller.is_admin:
-        detail["student_id"] = copy.student_id
-    return detail
 
 
-def _page_count(copy: Copy, page_index: int) -> None:
-    if not 0 <= page_index < int(copy.page_count):
-        raise BadRequest(f"page_index must be between 0 and {int(copy.page_count) - 1}.")
+def status(copy_id: str, caller: Principal) -> dict[str, Any]:
+    """The small answer to poll while a copy renders: one round trip after the session's, no URLs."""
+    return copy_state(copy_reads.read(copy_id, caller, lock=True), caller)
+
+
+def _copy_ref(copy_id: str, caller: Principal) -> Copy:
+    """The copy's key and exam, from what the process knows or one read (404 / 403 on that read)."""
+    exam_id = copy_reads.exam_of(copy_id)
+    if exam_id is None:
+        return copy_reads.visible(copy_id, caller)
+    return Copy(copy_id, exam_id=exam_id)
+
+
+def _annotation_fields(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    try:
+        clean: dict[str, Any] = {}
+        if "geometry" in fields:
+            clean["geometry"] = normalise_geometry(kind, fields["geometry"])
+        if "text" in fields:
+            clean["text"] = check_text(kind, fields["text"])
+        if "score_delta" in fields:
+            clean["score_delta"] = check_delta(fields["score_delta"])
+    except AnnotationError as error:
+        raise BadRequest(f"Invalid annotation: {error}.") from error
+    return clean
 
 
 def add_annotation(
-    copy: Copy, caller: Principal, token: str | None, fields: dict[str, Any], origin: Origin
+    copy_id: str, caller: Principal, token: str | None, fields: dict[str, Any], origin: Origin
 ) -> Annotation:
     """Store a new annotation (version 1)."""
-    _page_count(copy, fields["page_index"])
-    try:
-        geometry = normalise_geometry(fields["type"], fields["geometry"])
-        text = check_text(fields["type"], fields.get("text"))
-        delta = check_delta(fields.get("score_delta"))
-    except AnnotationError as error:
-        raise BadRequest(f"Invalid annotation: {error}.") from error
+    copy = copy_reads.visible(copy_id, caller)
+    if not 0 <= fields["page_index"] < int(copy.page_count):
+        raise BadRequest(f"page_index must be between 0 and {int(copy.page_count) - 1}.")
+    clean = _annotation_fields(fields["type"], {"text": None, "score_delta": None, **fields})
     annotation = Annotation(
         copy.id,
         uuid.uuid4().hex,
         page_index=fields["page_index"],
         type=fields["type"],
-        geometry=geometry,
-        text=text,
-        score_delta=delta,
+        geometry=clean["geometry"],
+        text=clean["text"],
+        score_delta=clean["score_delta"],
         author_id=caller.id,
         version=1,
     )
-    _guarded(
+    locks.under_lock(
         copy.id,
         caller,
         token,
-        "The annotation already exists.",
-        lambda write: write.save(annotation, condition=Annotation.id.does_not_exist()),
-    )
-    audit.record(
-        "annotation.create",
-        actor=caller,
-        origin=origin,
-        target_type="annotation",
-        target_id=annotation.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"type": annotation.type, "page_index": fields["page_index"]},
+        items=[lambda write: write.save(annotation, condition=Annotation.id.does_not_exist())],
+        event=audit.build_event(
+            "annotation.create",
+            actor=caller,
+            origin=origin,
+            target_type="annotation",
+            target_id=annotation.id,
+            exam_id=copy.exam_id,
+            copy_id=copy.id,
+            metadata={"type": annotation.type, "page_index": fields["page_index"]},
+        ),
+        stale="The annotation already exists.",
     )
     return annotation
 
 
-def _annotation(copy_id: str, annotation_id: str) -> Annotation:
-    try:
-        return Annotation.get(copy_id, annotation_id, consistent_read=True)
-    except DoesNotExist as error:
-        raise NotFound("No such annotation.") from error
+def _annotation(seen: copy_reads.CopyRead) -> Annotation:
+    annotation = seen.also[0]
+    if annotation is None:
+        raise NotFound("No such annotation.")
+    return annotation
 
 
 def update_annotation(
-    copy: Copy,
+    copy_id: str,
     caller: Principal,
     token: str | None,
     annotation_id: str,
@@ -193,120 +212,127 @@ def update_annotation(
     origin: Origin,
 ) -> Annotation:
     """Change an annotation if ``version`` is current (409 when stale)."""
-    annotation = _annotation(copy.id, annotation_id)
-    actions = [Annotation.version.add(1), Annotation.updated_at.set(utcnow())]
-    try:
-        if "geometry" in changes:
-            actions.append(Annotation.geometry.set(normalise_geometry(annotation.type, changes["geometry"])))
-        if "text" in changes:
-            actions.append(Annotation.text.set(check_text(annotation.type, changes["text"])))
-        if "score_delta" in changes:
-            delta = check_delta(changes["score_delta"])
-            actions.append(
-                Annotation.score_delta.remove() if delta is None else Annotation.score_delta.set(delta)
-            )
-    except AnnotationError as error:
-        raise BadRequest(f"Invalid annotation: {error}.") from error
-    stale = "The annotation was changed meanwhile; reload it."
-    _guarded(
-        copy.id,
+    seen = copy_reads.read(copy_id, caller, also=[Annotation(copy_id, annotation_id)])
+    annotation = _annotation(seen)
+    clean = _annotation_fields(annotation.type, changes)
+    now = utcnow()
+    actions = [Annotation.version.add(1), Annotation.updated_at.set(now)]
+    for name, value in clean.items():
+        attribute = getattr(Annotation, name)
+        actions.append(attribute.remove() if value is None else attribute.set(value))
+    locks.under_lock(
+        copy_id,
         caller,
         token,
-        stale,
-        lambda write: write.update(annotation, actions=actions, condition=Annotation.version == version),
+        items=[
+            lambda write: write.update(annotation, actions=actions, condition=Annotation.version == version)
+        ],
+        event=audit.build_event(
+            "annotation.update",
+            actor=caller,
+            origin=origin,
+            target_type="annotation",
+            target_id=annotation_id,
+            exam_id=seen.copy.exam_id,
+            copy_id=copy_id,
+            metadata={"fields": sorted(changes)},
+        ),
+        stale=STALE_ANNOTATION,
     )
-    audit.record(
-        "annotation.update",
-        actor=caller,
-        origin=origin,
-        target_type="annotation",
-        target_id=annotation_id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"fields": sorted(changes)},
-    )
-    return _annotation(copy.id, annotation_id)
+    for name, value in clean.items():
+        setattr(annotation, name, value)
+    annotation.version, annotation.updated_at = version + 1, now
+    return annotation
 
 
 def delete_annotation(
-    copy: Copy, caller: Principal, token: str | None, annotation_id: str, version: int, origin: Origin
+    copy_id: str, caller: Principal, token: str | None, annotation_id: str, version: int, origin: Origin
 ) -> None:
     """Delete an annotation if ``version`` is current."""
-    annotation = _annotation(copy.id, annotation_id)
-    _guarded(
-        copy.id,
+    seen = copy_reads.read(copy_id, caller, also=[Annotation(copy_id, annotation_id)])
+    annotation = _annotation(seen)
+    locks.under_lock(
+        copy_id,
         caller,
         token,
-        "The annotation was changed meanwhile; reload it.",
-        lambda write: write.delete(annotation, condition=Annotation.version == version),
-    )
-    audit.record(
-        "annotation.delete",
-        actor=caller,
-        origin=origin,
-        target_type="annotation",
-        target_id=annotation_id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
+        items=[lambda write: write.delete(annotation, condition=Annotation.version == version)],
+        event=audit.build_event(
+            "annotation.delete",
+            actor=caller,
+            origin=origin,
+            target_type="annotation",
+            target_id=annotation_id,
+            exam_id=seen.copy.exam_id,
+            copy_id=copy_id,
+        ),
+        stale=STALE_ANNOTATION,
     )
 
 
 def save_scores(
-    copy: Copy,
+    copy_id: str,
     caller: Principal,
     token: str | None,
     scores: dict[str, Any],
     remarks: dict[str, str],
     appreciation: str,
     origin: Origin,
+    version: int | None = None,
 ) -> dict[str, Any]:
-    """Replace the copy's scores, remarks and appreciation after checking them against the scheme."""
-    exam = Exam.get(copy.exam_id)
-    try:
-        clean = validate_scores(scores, remarks, appreciation, exam.marking_scheme)
-    except ScoreError as error:
-        raise BadRequest(error.message, extra={"node_id": error.node_id}) from error
-    previous = score_sheet(copy.id)
-    sheet = ScoreSheet(
-        copy.id,
-        scores=clean,
-        remarks=remarks,
-        appreciation=appreciation,
-        total=total(clean),
-        updated_by=caller.id,
-        updated_at=utcnow(),
-        version=int(previous.version or 0) + 1,
-    )
-    condition = (
-        ScoreSheet.copy_id.does_not_exist()
-        if not previous.version
-        else ScoreSheet.version == previous.version
-    )
-    _guarded(
-        copy.id,
-        caller,
-        token,
-        "The scores were changed meanwhile; reload them.",
-        lambda write: write.save(sheet, condition=condition),
-    )
-    audit.record(
-        "scores.save",
-        actor=caller,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"scores": clean, "total": sheet.total},
-    )
-    return serialise_scores(sheet, float(exam.max_points))
+    """Replace the copy's scores, remarks and appreciation after checking them against the scheme.
+
+    ``version`` is the score sheet's version the writer last saw (0: none yet): the save is then one
+    transaction after the session's read, with the exam's scheme from this process's snapshot (checked
+    unchanged in the same transaction). Without it, the current version is read first.
+    """
+    copy = _copy_ref(copy_id, caller)
+    for fresh in (False, True):
+        exam = copy_reads.exam_snapshot(copy.exam_id, fresh=fresh)
+        try:
+            clean = validate_scores(scores, remarks, appreciation, exam.marking_scheme)
+        except ScoreError as error:
+            copy_reads.visible(copy_id, caller)  # a copy the caller may not see: 403 before any 400
+            raise BadRequest(error.message, extra={"node_id": error.node_id}) from error
+        seen = int(score_sheet(copy_id).version or 0) if version is None else version
+        sheet = ScoreSheet(
+            copy_id,
+            scores=clean,
+            remarks=remarks,
+            appreciation=appreciation,
+            total=total(clean),
+            updated_by=caller.id,
+            updated_at=utcnow(),
+            version=seen + 1,
+        )
+        condition = ScoreSheet.copy_id.does_not_exist() if not seen else ScoreSheet.version == seen
+        try:
+            locks.under_lock(
+                copy_id,
+                caller,
+                token,
+                items=[lambda write, sheet=sheet, when=condition: write.save(sheet, condition=when)],
+                event=audit.copy_event(
+                    "scores.save",
+                    copy,
+                    actor=caller,
+                    origin=origin,
+                    metadata={"scores": clean, "total": sheet.total},
+                ),
+                stale="The scores were changed meanwhile; reload them.",
+                exam=exam,
+            )
+        except locks.StaleExam:
+            if fresh:
+                raise
+            continue
+        return serialise_scores(sheet, float(exam.max_points))
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
-def get_draft(copy_id: str) -> dict[str, Any]:
+def get_draft(copy_id: str, caller: Principal) -> dict[str, Any]:
     """The autosaved draft (version 0 when none)."""
-    try:
-        draft = Draft.get(copy_id, consistent_read=True)
-    except DoesNotExist:
+    draft = copy_reads.read(copy_id, caller, also=[Draft(copy_id)]).also[0]
+    if draft is None:
         return {"version": 0, "payload": None, "updated_at": None, "client_id": None}
     return {
         "version": int(draft.version),
@@ -317,12 +343,15 @@ def get_draft(copy_id: str) -> dict[str, Any]:
 
 
 def save_draft(
-    copy: Copy, caller: Principal, token: str | None, version: int, client_id: str, payload: Any
+    copy_id: str, caller: Principal, token: str | None, version: int, client_id: str, payload: Any
 ) -> dict[str, Any]:
-    """Autosave: accepted only on top of the version the writer last saw (409 otherwise)."""
+    """Autosave: accepted only on top of the version the writer last saw (409 otherwise).
+
+    One transaction after the session's read (lock, copy state, assignment and draft version in it).
+    """
     now = utcnow()
     draft = Draft(
-        copy.id,
+        copy_id,
         version=version + 1,
         client_id=client_id,
         author_id=caller.id,
@@ -330,11 +359,11 @@ def save_draft(
         updated_at=now,
     )
     condition = Draft.copy_id.does_not_exist() if version == 0 else Draft.version == version
-    _guarded(
-        copy.id,
+    locks.under_lock(
+        copy_id,
         caller,
         token,
-        "This draft was saved by another window or session meanwhile; reload to continue.",
-        lambda write: write.save(draft, condition=condition),
+        items=[lambda write: write.save(draft, condition=condition)],
+        stale="This draft was saved by another window or session meanwhile; reload to continue.",
     )
     return {"version": version + 1, "updated_at": now.isoformat()}

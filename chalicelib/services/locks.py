@@ -1,29 +1,40 @@
 """Grading locks: one holder per copy, 10 minutes without a heartbeat, every rule a write condition.
 
-A live lock is ``expires_at > now`` checked inside the condition of each write: TTL deletion is lazy
-and never relied upon.
+A live lock is ``expires_at > now`` (``is_live``, and ``live_condition`` inside each write's condition):
+TTL deletion is lazy and never relied upon. Every grading write (``under_lock``) is ONE transaction
+carrying the caller's live lock, the copy LOCKED (and assigned to a teacher caller) and the teacher's
+exam membership, next to its own items and its audit event: with the copy's exam known to the process,
+a write costs one round trip after the session's. The reads that explain a refusal happen only then.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import aws
+from chalicelib.domain import copy_status
+from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.errors import Conflict, Forbidden
-from chalicelib.models.base import condition_failed, utcnow
+from chalicelib.models.audit import AuditEvent
+from chalicelib.models.base import utcnow
 from chalicelib.models.copies import Copy
+from chalicelib.models.exams import Exam
 from chalicelib.models.grading import Lock
 from chalicelib.observability import metrics
-from chalicelib.services import audit
+from chalicelib.services import audit, copy_reads
+from chalicelib.services.copy_transitions import LOST, Item, TransitionLost, transition
 
 LOCK_SECONDS = 600
-LOCKABLE = ("READY", "LOCKED")
+LOCK_LOST = "You do not hold a live lock on this copy (it expired or another session took it)."
+NOT_CHANGEABLE = "This copy can no longer be changed."
 
 
 @dataclass(frozen=True)
@@ -35,13 +46,28 @@ class Grant:
     created: bool
 
 
+def is_live(lock: Lock | None, now: datetime | None = None) -> bool:
+    """The live-lock rule, read side: a lock counts until its ``expires_at``."""
+    return lock is not None and lock.expires_at > (now or utcnow())
+
+
+def live_condition(token: str, holder_id: str, now: datetime) -> Any:
+    """The live-lock rule, write side: this token, this holder, not expired at ``now``."""
+    return (Lock.token == token) & (Lock.holder_id == holder_id) & (Lock.expires_at > now)
+
+
+def held_by(lock: Lock | None, caller: Principal, token: str | None, now: datetime | None = None) -> bool:
+    """True when ``lock`` is the caller's live lock with ``token``."""
+    return bool(token) and is_live(lock, now) and lock.token == token and lock.holder_id == caller.id
+
+
 def current_lock(copy_id: str) -> Lock | None:
     """The copy's live lock, or None."""
     try:
         lock = Lock.get(copy_id, consistent_read=True)
     except DoesNotExist:
         return None
-    return lock if lock.expires_at > utcnow() else None
+    return lock if is_live(lock) else None
 
 
 def holder_conflict(copy_id: str) -> Conflict:
@@ -56,16 +82,32 @@ def holder_conflict(copy_id: str) -> Conflict:
     )
 
 
-def acquire(copy: Copy, caller: Principal, origin: Origin) -> Grant:
+def _expiry(now: datetime) -> datetime:
+    return now + timedelta(seconds=LOCK_SECONDS)
+
+
+def _extend(copy_id: str, caller: Principal, token: str, now: datetime) -> tuple[datetime, Item]:
+    expires = _expiry(now)
+
+    def item(write: TransactWrite) -> None:
+        write.update(
+            Lock(copy_id),
+            actions=[Lock.expires_at.set(expires), Lock.ttl.set(expires + timedelta(hours=1))],
+            condition=live_condition(token, caller.id, now),
+        )
+
+    return expires, item
+
+
+def acquire(copy_id: str, caller: Principal, origin: Origin) -> Grant:
     """Take the lock (201), or get yours back with the same token (200), or 409 with the holder."""
-    if copy.status not in LOCKABLE:
+    seen = copy_reads.read(copy_id, caller, lock=True)
+    copy, now = seen.copy, utcnow()
+    if is_live(seen.lock, now) and seen.lock.holder_id == caller.id:
+        return Grant(seen.lock.token, heartbeat(copy.id, caller, seen.lock.token), created=False)
+    if not copy_status.LOCK.allows(copy.status):
         raise Conflict(f"A copy in status {copy.status} cannot be locked.")
-    now = utcnow()
-    expires = now + timedelta(seconds=LOCK_SECONDS)
-    mine = current_lock(copy.id)
-    if mine is not None and mine.holder_id == caller.id:
-        return Grant(mine.token, heartbeat(copy.id, caller, mine.token), created=False)
-    token = secrets.token_urlsafe(24)
+    token, expires = secrets.token_urlsafe(24), _expiry(now)
     lock = Lock(
         copy.id,
         token=token,
@@ -75,137 +117,178 @@ def acquire(copy: Copy, caller: Principal, origin: Origin) -> Grant:
         expires_at=expires,
         ttl=expires + timedelta(hours=1),
     )
+    items: list[Item] = [
+        lambda write: write.save(lock, condition=Lock.copy_id.does_not_exist() | (Lock.expires_at <= now))
+    ]
+    membership = copy_reads.membership_condition(caller)
+    if membership is not None:
+        items.append(lambda write: write.condition_check(Exam, copy.exam_id, condition=membership))
     try:
-        with aws.transact_write() as write:
-            write.save(lock, condition=Lock.copy_id.does_not_exist() | (Lock.expires_at <= now))
-            write.update(
-                copy,
-                actions=[Copy.status.set("LOCKED"), Copy.updated_at.set(now)],
-                condition=Copy.status.is_in(*LOCKABLE),
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise holder_conflict(copy.id) from error
+        transition(
+            copy,
+            copy_status.LOCK,
+            condition=copy_reads.assignment_condition(caller),
+            items=items,
+            event=audit.copy_event("lock.acquire", copy, actor=caller, origin=origin),
+        )
+    except TransitionLost as lost:
+        if lost.failed(1):
+            raise holder_conflict(copy.id) from lost
         raise
-    audit.record(
-        "lock.acquire",
-        actor=caller,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-    )
     return Grant(token, expires, created=True)
-
-
-def _mine(token: str, caller: Principal, now: datetime) -> Any:
-    return (Lock.token == token) & (Lock.holder_id == caller.id) & (Lock.expires_at > now)
 
 
 def heartbeat(copy_id: str, caller: Principal, token: str) -> datetime:
     """Extend the caller's live lock by 10 minutes; 403 for a wrong token, 409 when lost."""
     now = utcnow()
-    expires = now + timedelta(seconds=LOCK_SECONDS)
-    try:
-        Lock(copy_id).update(
-            actions=[Lock.expires_at.set(expires), Lock.ttl.set(expires + timedelta(hours=1))],
-            condition=_mine(token, caller, now),
-        )
-    except UpdateError as error:
-        if not condition_failed(error):
-            raise
-        lock = current_lock(copy_id)
-        if lock is not None and lock.token != token:
-            raise Forbidden("This lock token is not valid for the copy.") from error
-        raise Conflict("Your lock has expired; open the copy again.") from error
+    expires, extend = _extend(copy_id, caller, token, now)
+    under_lock(copy_id, caller, token, lock_item=extend, wrong_token_forbidden=True)
     return expires
 
 
-def require_live_lock(copy_id: str, caller: Principal, token: str | None) -> Lock:
-    """The caller's live lock on the copy, or 409 (the writes also re-check it in their condition)."""
-    lock = current_lock(copy_id)
-    if not token or lock is None or lock.token != token or lock.holder_id != caller.id:
-        raise Conflict("You do not hold the lock on this copy.", extra={"lock_required": True})
-    return lock
+def under_lock(
+    copy_id: str,
+    caller: Principal,
+    token: str | None,
+    *,
+    items: Sequence[Item] = (),
+    event: AuditEvent | None = None,
+    stale: str = "The copy changed meanwhile; reload it.",
+    exam: Exam | None = None,
+    lock_item: Item | None = None,
+    wrong_token_forbidden: bool = False,
+) -> None:
+    """Write ``items`` (and ``event``) only while the caller holds the copy's live lock, in one transaction.
 
-
-def write_conditions(copy_id: str, caller: Principal, token: str) -> list[tuple[type, str, Any]]:
-    """Condition checks every grading write carries: the caller's live lock, and the copy LOCKED."""
+    The transaction also checks the copy is LOCKED (and, for a teacher, still theirs and their exam's),
+    and, given ``exam`` (a snapshot whose rules the items rely on), that the exam is unchanged since:
+    ``StaleExam`` then asks the caller to read it again. Refusals: 404/403 for a copy the caller may not
+    see, 409 ``lock_required`` without the live lock (403 for a foreign token when
+    ``wrong_token_forbidden``), 409 once the copy cannot change, 409 ``stale`` when an item's own
+    condition failed.
+    """
     now = utcnow()
-    return [(Lock, copy_id, _mine(token, caller, now)), (Copy, copy_id, Copy.status == "LOCKED")]
+    exam_id = exam.id if exam is not None else copy_reads.exam_of(copy_id)
+    exam_condition = copy_reads.membership_condition(caller)
+    if exam is not None:
+        unchanged = copy_reads.exam_unchanged(exam)
+        exam_condition = unchanged if exam_condition is None else exam_condition & unchanged
+    if not token:
+        _refused(copy_id, caller, token, [None, "ConditionalCheckFailed"], stale, wrong_token_forbidden)
+    copy_condition = Copy.status == CopyStatus.LOCKED
+    assigned = copy_reads.assignment_condition(caller)
+    if assigned is not None:
+        copy_condition &= assigned
+    try:
+        with aws.transact_write() as write:
+            write.condition_check(Copy, copy_id, condition=copy_condition)
+            if lock_item is not None:
+                lock_item(write)
+            else:
+                write.condition_check(Lock, copy_id, condition=live_condition(token or "", caller.id, now))
+            if exam_id is not None and exam_condition is not None:
+                write.condition_check(Exam, exam_id, condition=exam_condition)
+            for item in items:
+                item(write)
+            if event is not None:
+                write.save(event, condition=audit.UNIQUE)
+    except TransactWriteError as error:
+        reasons = write.reasons(error)
+        if not LOST.intersection(reasons):
+            raise
+        if exam_id is None or exam_condition is None:
+            reasons.insert(2, None)  # keep positions: 0 copy, 1 lock, 2 exam, then the items
+        _refused(copy_id, caller, token, reasons, stale, wrong_token_forbidden)
+    if event is not None:
+        audit.announce(event)
 
 
-def release(copy: Copy, caller: Principal, token: str | None, origin: Origin) -> None:
+class StaleExam(Conflict):
+    """The exam changed since the snapshot the write relied on: read it again and retry."""
+
+
+def _refused(
+    copy_id: str,
+    caller: Principal,
+    token: str | None,
+    reasons: list[str | None],
+    stale: str,
+    wrong_token_forbidden: bool,
+) -> None:
+    """Explain a refused grading write (reads only on this path) by raising the right error."""
+    seen = copy_reads.read(copy_id, caller, lock=True)  # 404 / 403 first, as every route answers
+    lost = [reason in LOST for reason in reasons] + [False] * 3
+    if lost[1] or not held_by(seen.lock, caller, token):
+        if wrong_token_forbidden and token and is_live(seen.lock) and seen.lock.token != token:
+            raise Forbidden("This lock token is not valid for the copy.")
+        if wrong_token_forbidden:
+            raise Conflict("Your lock has expired; open the copy again.", extra={"lock_required": True})
+        raise Conflict(LOCK_LOST, extra={"lock_required": True})
+    if lost[0]:
+        raise Conflict(NOT_CHANGEABLE)
+    if lost[2]:
+        raise StaleExam("The exam changed meanwhile; reload the copy.")
+    raise Conflict(stale)
+
+
+def release(copy_id: str, caller: Principal, token: str | None, origin: Origin) -> None:
     """The holder releases (LOCKED → READY); an admin without the token breaks the lock (audited).
 
     Idempotent: releasing a lock the caller no longer holds (released, expired, taken over since) changes
     nothing and is not an error; another holder's lock is never touched. The write's condition decides.
     """
     if caller.is_admin:
-        lock = current_lock(copy.id)
-        if lock is None or lock.token != token:
-            _break(copy, caller, lock, origin)
+        seen = copy_reads.read(copy_id, caller, lock=True)
+        if not held_by(seen.lock, caller, token):
+            _break(seen.copy, caller, seen.lock if is_live(seen.lock) else None, origin)
             return
-    if not token or not _release_mine(copy, caller, token):
-        return
-    audit.record(
-        "lock.release",
-        actor=caller,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"holder": caller.display_name},
-    )
-
-
-def _release_mine(copy: Copy, caller: Principal, token: str) -> bool:
-    """Delete the caller's live lock, the copy back to READY; False when the lock is not theirs (any more)."""
+    exam_id = copy_reads.exam_of(copy_id)
+    if not token or exam_id is None:
+        copy = copy_reads.visible(copy_id, caller)
+        if not token:
+            return
+        exam_id = copy.exam_id
+    copy = Copy(copy_id, exam_id=exam_id)
     now = utcnow()
+    mine = live_condition(token, caller.id, now)
+    items: list[Item] = [lambda write: write.delete(Lock(copy_id), condition=mine)]
+    membership = copy_reads.membership_condition(caller)
+    if membership is not None:
+        items.append(lambda write: write.condition_check(Exam, exam_id, condition=membership))
     try:
-        with aws.transact_write() as write:
-            write.delete(Lock(copy.id), condition=_mine(token, caller, now))
-            write.update(
-                copy,
-                actions=[Copy.status.set("READY"), Copy.updated_at.set(now)],
-                condition=Copy.status.is_in(*LOCKABLE),
-            )
-    except TransactWriteError as error:
-        if not condition_failed(error):
-            raise
-        reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
-        if reasons[:1] == ["ConditionalCheckFailed"]:
-            return False
-        raise Conflict("The copy changed meanwhile.") from error
-    return True
+        transition(
+            copy,
+            copy_status.RELEASE,
+            condition=copy_reads.assignment_condition(caller),
+            items=items,
+            event=audit.copy_event(
+                "lock.release", copy, actor=caller, origin=origin, metadata={"holder": caller.display_name}
+            ),
+        )
+    except TransitionLost as lost:
+        copy_reads.visible(copy_id, caller)  # 404 / 403 for a copy the caller may not see
+        if lost.failed(1):
+            return  # not (or no longer) the caller's lock: nothing to release
+        raise Conflict("The copy changed meanwhile.") from lost
 
 
 def _break(copy: Copy, caller: Principal, lock: Lock | None, origin: Origin) -> None:
     """Admin: delete whatever lock the copy has and move it back to READY (audited as a break)."""
     try:
-        with aws.transact_write() as write:
-            write.delete(Lock(copy.id))
-            write.update(
+        transition(
+            copy,
+            copy_status.RELEASE,
+            items=[lambda write: write.delete(Lock(copy.id))],
+            event=audit.copy_event(
+                "lock.break",
                 copy,
-                actions=[Copy.status.set("READY"), Copy.updated_at.set(utcnow())],
-                condition=Copy.status.is_in(*LOCKABLE),
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            raise Conflict("The lock changed meanwhile.") from error
-        raise
-    audit.record(
-        "lock.break",
-        actor=caller,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"holder": lock.holder_name} if lock else {},
-    )
+                actor=caller,
+                origin=origin,
+                metadata={"holder": lock.holder_name} if lock else {},
+            ),
+        )
+    except TransitionLost as lost:
+        raise Conflict("The lock changed meanwhile.") from lost
 
 
 def break_for_unassignment(
@@ -220,36 +303,29 @@ def break_for_unassignment(
     lock = current_lock(copy.id)
     if lock is not None and lock.holder_id != teacher_id:
         return False
-    try:
-        with aws.transact_write() as write:
-            write.delete(
-                Lock(copy.id),
-                condition=Lock.copy_id.does_not_exist()
-                | (Lock.holder_id == teacher_id)
-                | (Lock.expires_at <= now),
-            )
-            write.update(
-                copy,
-                actions=[
-                    Copy.status.set("READY"),
-                    Copy.teacher_id.remove(),
-                    Copy.updated_at.set(now),
-                    Copy.version.add(1),
-                ],
-                condition=(Copy.status == "LOCKED") & (Copy.teacher_id == teacher_id),
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            return False
-        raise
-    audit.record(
-        "lock.break",
-        actor=caller,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"holder": lock.holder_name if lock else None, "teacher_id": teacher_id, "reason": reason},
+    not_someone_elses = (
+        Lock.copy_id.does_not_exist() | (Lock.holder_id == teacher_id) | (Lock.expires_at <= now)
     )
+    try:
+        transition(
+            copy,
+            copy_status.UNASSIGN,
+            condition=Copy.teacher_id == teacher_id,
+            actions=[Copy.teacher_id.remove()],
+            items=[lambda write: write.delete(Lock(copy.id), condition=not_someone_elses)],
+            event=audit.copy_event(
+                "lock.break",
+                copy,
+                actor=caller,
+                origin=origin,
+                metadata={
+                    "holder": lock.holder_name if lock else None,
+                    "teacher_id": teacher_id,
+                    "reason": reason,
+                },
+            ),
+        )
+    except TransitionLost:
+        return False
+    copy.teacher_id = None
     return True

@@ -27,9 +27,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import TransactWriteError, UpdateError
+from pynamodb.exceptions import UpdateError
 
 from chalicelib import aws, storage
+from chalicelib.domain import copy_status
+from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy
 from chalicelib.models.exams import Upload
@@ -47,6 +49,7 @@ from chalicelib.resources import (
     SCANS_PREFIX,
 )
 from chalicelib.services import account_jobs, audit, finalize, scans
+from chalicelib.services.copy_transitions import TransitionLost, transition
 from chalicelib.settings import get_settings
 
 #: Added to a function's longest invocation before its work counts as stuck (clock skew, queue delay).
@@ -58,7 +61,7 @@ REDRIVE_MARK = "korrigo-redriven-at"
 #: Prefixes whose unreferenced objects are deleted. final/ and scans/ are never listed here.
 ORPHAN_PREFIXES = (PAGES_PREFIX, HEADERS_PREFIX, RENDER_SPECS_PREFIX, EXPORTS_PREFIX, JOBS_PREFIX)
 PROTECTED_PREFIXES = (FINAL_PREFIX, SCANS_PREFIX)
-COPY_STATUSES = ("STAGING", "READY", "LOCKED", "GRADING_IN_PROGRESS", "GRADING_FAILED", "GRADED")
+COPY_STATUSES = tuple(str(status) for status in CopyStatus)
 DELETE_BATCH = 500
 #: Actions listed one by one in a summary (the counts by kind are always complete).
 SUMMARY_DETAILS = 1000
@@ -209,33 +212,28 @@ def _redrive_copy(copy: Copy, key: str, run: Pass) -> bool:
     """Claim the re-drive (the clock restarts) with a conditional write, then write the spec again."""
     attempt = int(copy.grading_attempts or 0)
     try:
-        Copy(copy.id).update(
-            actions=[Copy.updated_at.set(utcnow()), Copy.version.add(1)],
-            condition=(Copy.status == "GRADING_IN_PROGRESS")
-            & (Copy.grading_attempts == attempt)
-            & (Copy.version == copy.version),
+        transition(
+            copy,
+            copy_status.REDRIVE,
+            version=copy.version,
+            condition=Copy.grading_attempts == attempt,
+            event=audit.copy_event(
+                "copy.render_redriven",
+                copy,
+                actor_role="system",
+                metadata={"attempt": attempt, "spec_key": key},
+            ),
         )
-    except UpdateError as error:
-        if condition_failed(error):
-            return False
-        raise
+    except TransitionLost:
+        return False
     run.rewrite(key)
-    audit.record(
-        "copy.render_redriven",
-        actor_role="system",
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"attempt": attempt, "spec_key": key},
-    )
     return True
 
 
 def recover_stuck_copies(copies: list[Copy], run: Pass) -> None:
     """GRADING_IN_PROGRESS past the render deadline: re-drive once, then GRADING_FAILED."""
     for copy in copies:
-        if copy.status != "GRADING_IN_PROGRESS" or copy.updated_at > run.now - RENDER_DEADLINE:
+        if copy.status not in copy_status.RENDERING or copy.updated_at > run.now - RENDER_DEADLINE:
             continue
         run.report.stuck_copies += 1
         attempt = int(copy.grading_attempts or 0)
@@ -244,7 +242,7 @@ def recover_stuck_copies(copies: list[Copy], run: Pass) -> None:
         if head is None or redriven(head):
             why = "its render spec is missing" if head is None else "still not rendered after a re-drive"
             run.act("copy.fail", copy.id, f"attempt {attempt}: {why}",
-                    lambda c=copy, n=attempt: finalize.mark_failed(c.id, n, RENDER_TOO_LATE))
+                    lambda c=copy, n=attempt: finalize.mark_failed(c, n, RENDER_TOO_LATE))
             continue
         run.act("copy.redrive", copy.id, f"attempt {attempt}: render spec written again ({key})",
                 lambda copy=copy, key=key: _redrive_copy(copy, key, run))
@@ -252,36 +250,30 @@ def recover_stuck_copies(copies: list[Copy], run: Pass) -> None:
 
 def _expire_lock(copy: Copy, lock: Lock | None, now: datetime) -> bool:
     """LOCKED → READY and the lock deleted, only while the lock is still expired or absent."""
+    expired = Lock.copy_id.does_not_exist() | (Lock.expires_at <= now)
     try:
-        with aws.transact_write() as write:
-            write.delete(Lock(copy.id), condition=Lock.copy_id.does_not_exist() | (Lock.expires_at <= now))
-            write.update(
+        transition(
+            copy,
+            copy_status.EXPIRE_LOCK,
+            items=[lambda write: write.delete(Lock(copy.id), condition=expired)],
+            event=audit.copy_event(
+                "lock.expire",
                 copy,
-                actions=[Copy.status.set("READY"), Copy.updated_at.set(utcnow()), Copy.version.add(1)],
-                condition=Copy.status == "LOCKED",
-            )
-    except TransactWriteError as error:
-        if condition_failed(error):
-            return False
-        raise
-    audit.record(
-        "lock.expire",
-        actor_role="system",
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={
-            "holder": lock.holder_name if lock else None,
-            "expired_at": lock.expires_at.isoformat() if lock else None,
-        },
-    )
+                actor_role="system",
+                metadata={
+                    "holder": lock.holder_name if lock else None,
+                    "expired_at": lock.expires_at.isoformat() if lock else None,
+                },
+            ),
+        )
+    except TransitionLost:
+        return False
     return True
 
 
 def expire_locks(copies: list[Copy], run: Pass) -> None:
     """LOCKED copies whose lock expired or vanished go back to READY (a live lock is never broken)."""
-    locked = [copy for copy in copies if copy.status == "LOCKED"]
+    locked = [copy for copy in copies if copy.status == CopyStatus.LOCKED]
     if not locked:
         return
     locks = {lock.copy_id: lock for lock in Lock.batch_get([c.id for c in locked], consistent_read=True)}
@@ -479,6 +471,5 @@ def publish_metrics(report: Report) -> None:
     for status, count in report.copies_by_status.items():
         metrics.add_metric(name=status_metric(status), unit="Count", value=count)
     metrics.add_metric(name=STUCK_COPIES_METRIC, unit="Count", value=report.stuck_copies)
-    metrics.add_metric(
-        name=IDENTIFICATION_BACKLOG_METRIC, unit="Count", value=report.copies_by_status.get("STAGING", 0)
-    )
+    backlog = report.copies_by_status.get(CopyStatus.STAGING, 0)
+    metrics.add_metric(name=IDENTIFICATION_BACKLOG_METRIC, unit="Count", value=backlog)

@@ -12,6 +12,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import storage
+from chalicelib.domain import copy_status
 from chalicelib.domain.csv_safety import safe_cell
 from chalicelib.domain.marking_scheme import leaves
 from chalicelib.domain.principal import Origin, Principal
@@ -24,8 +25,8 @@ from chalicelib.models.exams import Exam
 from chalicelib.models.grading import ScoreSheet
 from chalicelib.models.students import Student
 from chalicelib.services import audit, exams, ratelimit
+from chalicelib.settings import get_settings
 
-DOWNLOAD_SECONDS = 300
 EXPORTS_PER_HOUR = 60
 
 
@@ -81,7 +82,7 @@ def _result(copy: Copy, exam: Exam, sheet: ScoreSheet | None) -> dict[str, Any]:
 
 
 def _released_graded(student: Principal) -> list[tuple[Copy, Exam]]:
-    copies = [copy for copy in Copy.student_index.query(student.id) if copy.status == "GRADED"]
+    copies = [copy for copy in Copy.student_index.query(student.id) if copy.status in copy_status.FINISHED]
     exam_ids = list({copy.exam_id for copy in copies})
     by_id = {exam.id: exam for exam in Exam.batch_get(exam_ids)} if exam_ids else {}
     return [
@@ -106,7 +107,7 @@ def _own_released_copy(student: Principal, copy_id: str) -> tuple[Copy, Exam]:
         exam = Exam.get(copy.exam_id, consistent_read=True)
     except DoesNotExist as error:
         raise NotFound("No such result.") from error
-    if copy.student_id != student.id or copy.status != "GRADED" or exam.released_at is None:
+    if copy.student_id != student.id or copy.status not in copy_status.FINISHED or exam.released_at is None:
         raise NotFound("No such result.")
     return copy, exam
 
@@ -123,12 +124,13 @@ def _ascii_slug(text: str) -> str:
 
 
 def student_download(student: Principal, copy_id: str, origin: Origin) -> dict[str, Any]:
-    """A pre-signed link (≤ 300 s) to the caller's final PDF, after the ownership and release checks."""
+    """A pre-signed link (``download_url_seconds``) to the caller's final PDF, after the ownership and
+    release checks."""
     copy, exam = _own_released_copy(student, copy_id)
     if not copy.final_pdf_key:
         raise NotFound("No such result.")
     name = f"{_ascii_slug(exam.name)}-{copy.anonymous_id}.pdf"
-    url = storage.presigned_get(copy.final_pdf_key, seconds=DOWNLOAD_SECONDS, download_name=name)
+    url = storage.presigned_get(copy.final_pdf_key, download_name=name)
     audit.record(
         "copy.download",
         actor=student,
@@ -138,12 +140,12 @@ def student_download(student: Principal, copy_id: str, origin: Origin) -> dict[s
         exam_id=copy.exam_id,
         copy_id=copy.id,
     )
-    return {"url": url, "expires_in": DOWNLOAD_SECONDS}
+    return {"url": url, "expires_in": get_settings().download_url_seconds}
 
 
 def _graded(exam_id: str) -> tuple[Exam, list[Copy], dict[str, ScoreSheet]]:
     exam = exams.get_exam(exam_id)
-    copies = [copy for copy in Copy.exam_index.query(exam_id) if copy.status == "GRADED"]
+    copies = [copy for copy in Copy.exam_index.query(exam_id) if copy.status in copy_status.FINISHED]
     return exam, copies, _sheets(copies)
 
 

@@ -14,6 +14,7 @@ from pynamodb.exceptions import TransactWriteError, UpdateError
 
 from chalicelib import aws
 from chalicelib.domain.anonymous_ids import anonymous_id, new_key
+from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy, Page
 from chalicelib.models.exams import Exam, Upload
@@ -104,7 +105,7 @@ def register_copy(
         exam_id=upload.exam_id,
         upload_id=upload.id,
         anonymous_id=anonymous,
-        status="STAGING",
+        status=CopyStatus.STAGING,
         page_count=len(pages),
     )
     try:
@@ -182,11 +183,11 @@ def discard_copies(exam_id: str, upload_id: str) -> int:
     """Remove the STAGING copies (and pages) of an upload that finally failed; returns how many."""
     removed = 0
     for copy in Copy.exam_index.query(exam_id, filter_condition=Copy.upload_id == upload_id):
-        if copy.status != "STAGING":
+        if copy.status != CopyStatus.STAGING:
             continue
         with Page.batch_write() as batch:
             for page in Page.query(copy.id):
                 batch.delete(page)
-        copy.delete(condition=Copy.status == "STAGING")
+        copy.delete(condition=Copy.status == CopyStatus.STAGING)
         removed += 1
     return removed

@@ -458,7 +458,7 @@ describe('grading desk: keyboard', () => {
     expect(save.defaultPrevented).toBe(true)
     await until(() => expect(calls(all, 'PUT', '/api/copies/c1/scores')).toHaveLength(1))
     const put = calls(all, 'PUT', '/api/copies/c1/scores')[0]!
-    expect(put.body).toEqual({ scores: { q12a: 2 }, remarks: {}, appreciation: '' })
+    expect(put.body).toEqual({ scores: { q12a: 2 }, remarks: {}, appreciation: '', version: 0 })
     expect(put.headers.get('X-Lock-Token')).toBe('lock-1')
     await until(() => expect(q('scores-message').textContent).toContain('Scores saved'))
   })
@@ -556,7 +556,7 @@ describe('grading desk: annotations', () => {
 describe('grading desk: finalise', () => {
   const FULL = { q11: '3', q12a: '1.5', q12b: '2', ex2: '10' }
 
-  it('lists unscored questions, then PUT scores → finalize → polls until GRADED → download link, read-only', async () => {
+  it('lists unscored questions, then PUT scores → finalize → polls the status route until GRADED → download link, read-only', async () => {
     let status = 'GRADING_IN_PROGRESS'
     let gets = 0
     const order: string[] = []
@@ -564,7 +564,12 @@ describe('grading desk: finalise', () => {
       deskRoutes({
         'GET /api/copies/c1': () => {
           gets += 1
-          return json(200, copyFixture({ status: gets === 1 ? 'READY' : status }))
+          return json(200, copyFixture({ status: 'READY' }))
+        },
+        'GET /api/copies/c1/status': () => {
+          gets += 1
+          const { id, exam_id, lock, grading_error, grading_attempts } = copyFixture({})
+          return json(200, { id, exam_id, lock, grading_error, grading_attempts, status, final_pdf_available: status === 'GRADED', version: 3, updated_at: '2025-06-12T10:00:00Z' })
         },
         'PUT /api/copies/c1/scores': (c) => {
           order.push('scores')
@@ -603,12 +608,13 @@ describe('grading desk: finalise', () => {
       scores: { q11: 3, q12a: 1.5, q12b: 2, ex2: 10 },
       remarks: {},
       appreciation: '',
+      version: 0,
     })
     expect(calls(all, 'POST', '/api/copies/c1/finalize')[0]!.headers.get('X-Lock-Token')).toBe('lock-1')
     expect(has('finalize-confirm')).toBe(false)
     expect(q<HTMLButtonElement>('tool-rect').disabled).toBe(true)
 
-    // Polling every 1.5 s until GRADED.
+    // Polling the status route (no page URLs) every 1.5 s until GRADED.
     expect(gets).toBe(1)
     await vi.advanceTimersByTimeAsync(1500)
     await until(() => expect(gets).toBe(2))
@@ -622,6 +628,7 @@ describe('grading desk: finalise', () => {
     await vi.advanceTimersByTimeAsync(6000)
     await flush()
     expect(gets).toBe(3) // polling stopped
+    expect(calls(all, 'GET', '/api/copies/c1/status')).toHaveLength(2)
 
     // The lock was consumed by finalising: no heartbeat, no release.
     await vi.advanceTimersByTimeAsync(30_000)
@@ -659,6 +666,7 @@ describe('grading desk: finalise', () => {
     const { calls: all } = mockFetch(
       deskRoutes({
         'GET /api/copies/c1': () => json(200, copyFixture({ status, grading_error: 'Render crashed: page 2 image missing.' })),
+        'GET /api/copies/c1/status': () => json(200, { ...copyFixture({ status }), grading_error: null }),
         'POST /api/copies/c1/retry': () => {
           status = 'GRADED'
           return json(202, { status: 'GRADING_IN_PROGRESS' })

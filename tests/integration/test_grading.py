@@ -382,15 +382,27 @@ def test_a_finalise_that_read_the_copy_before_another_finalise_committed_still_a
     api, teacher, teacher_id, render_pump, monkeypatch
 ):
     """The losing request of a finalise race finds the lock already consumed: same answer, no render."""
+    from copy import deepcopy
+
     from chalicelib.models.copies import Copy
-    from chalicelib.routes import grading as grading_routes
+    from chalicelib.services import copy_reads
 
     copy_id, _ = graded_copy_setup(teacher_id)
     token = grade(api, teacher, copy_id)
-    read_before = Copy.get(copy_id, consistent_read=True)
-    assert request(api, teacher, "POST", f"/api/copies/{copy_id}/finalize", {}, token)[0] == 202
+    reads = []
+    real_read = copy_reads.read
 
-    monkeypatch.setattr(grading_routes, "_copy", lambda ctx, requested_id: read_before)  # still LOCKED
+    def remembering(*args, **kwargs):
+        seen = real_read(*args, **kwargs)
+        reads.append(deepcopy(seen))  # as read, before finalise moved it
+        return seen
+
+    monkeypatch.setattr(copy_reads, "read", remembering)
+    assert request(api, teacher, "POST", f"/api/copies/{copy_id}/finalize", {}, token)[0] == 202
+    read_before = reads[0]  # the copy still LOCKED, the lock still there
+    assert read_before.copy.status == "LOCKED" and read_before.lock is not None
+
+    monkeypatch.setattr(copy_reads, "read", lambda *args, **kwargs: deepcopy(read_before))
     late = request(api, teacher, "POST", f"/api/copies/{copy_id}/finalize", {}, token)
     monkeypatch.undo()
 

@@ -95,3 +95,17 @@ def test_localstack_host_alone_points_every_client_and_model_at_localstack(endpo
     expected = "http://localstack.internal:4566"
     assert aws.client("s3").meta.endpoint_url == expected
     assert {model._get_connection().connection.client.meta.endpoint_url for model in ALL_MODELS} == {expected}
+
+
+def test_batch_get_reads_items_of_several_tables_in_one_round_trip(mocked_aws: None) -> None:
+    aws.connect()
+    User("u1", username="alice", email="a@x.fr", role="ADMIN", password_hash="h").save()
+    UniqueValue("claim#1", owner_id="u1").save()
+    aws.reset_round_trips()
+
+    found = aws.batch_get(User("u1"), UniqueValue("claim#1"), User("missing"), User("u1"))
+
+    assert aws.round_trips() == 1
+    assert [getattr(item, "id", None) or getattr(item, "value", None) for item in found] == [
+        "u1", "claim#1", None, "u1"
+    ]

@@ -110,6 +110,12 @@ export interface CopyDetail {
   final_pdf_available: boolean
 }
 
+/** GET /api/copies/{id}/status: what changes while a copy is open (no page URLs; cheap to poll). */
+export type CopyState = Pick<
+  CopyDetail,
+  'id' | 'exam_id' | 'status' | 'lock' | 'grading_error' | 'grading_attempts' | 'final_pdf_available'
+> & { version: number; updated_at: string }
+
 export interface LockGrant {
   token: string
   expires_at: string
@@ -128,6 +134,8 @@ export interface DraftSaved {
 }
 
 export interface ScoresInput {
+  /** The score sheet's version this save builds on (0: none yet); 409 when someone saved meanwhile. */
+  version?: number
   scores: Record<string, number>
   remarks: Record<string, string>
   appreciation: string
@@ -162,7 +170,7 @@ export interface BankComment {
   usage_count: number
 }
 
-/** How often the desk polls GET /api/copies/{id} while the final PDF renders. */
+/** How often the desk polls GET /api/copies/{id}/status while the final PDF renders. */
 export const STATUS_POLL_MS = 1500
 
 // ---------------------------------------------------------------------------
@@ -180,6 +188,11 @@ export const gradingApi = {
 
   getCopy(id: Id): Promise<CopyDetail> {
     return request<CopyDetail>(copyPath(id))
+  },
+
+  /** Status, lock and render outcome only: what the desk polls. */
+  copyState(id: Id): Promise<CopyState> {
+    return request<CopyState>(copyPath(id, '/status'))
   },
 
   // --- lock -----------------------------------------------------------------

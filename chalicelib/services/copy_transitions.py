@@ -1,0 +1,87 @@
+"""The one way a copy changes status: a conditional write of a life-cycle move, audited in the same
+transaction.
+
+``transition`` writes the move's target status with ``updated_at`` and ``version + 1`` on the condition
+that the copy is in one of the move's source statuses (and whatever else the caller requires: a
+version, an attempt, a teacher), together with the caller's other items (a lock put or deleted, a
+claim) and the audit event, all or nothing. A lost race is reported once, one way: ``TransitionLost``
+(409), whose ``failed`` tells which item's condition did not hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from chalicelib import aws
+from chalicelib.domain.copy_status import Move
+from chalicelib.errors import Conflict
+from chalicelib.models.audit import AuditEvent
+from chalicelib.models.base import utcnow
+from chalicelib.models.copies import Copy
+from chalicelib.services import audit
+
+Item = Callable[[TransactWrite], None]
+LOST = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+class TransitionLost(Conflict):
+    """The move did not happen: the copy (position 0) or another item of the transaction changed."""
+
+    def __init__(self, move: Move, reasons: list[str | None], message: str | None = None) -> None:
+        super().__init__(message or "The copy changed meanwhile; reload it.")
+        self.move = move
+        self.reasons = reasons
+
+    def failed(self, position: int) -> bool:
+        """True when the condition of the item at ``position`` did not hold (0: the copy itself)."""
+        return position < len(self.reasons) and self.reasons[position] in LOST
+
+    @property
+    def copy_changed(self) -> bool:
+        """True when the copy was no longer in a source status (or failed the caller's condition)."""
+        return self.failed(0)
+
+
+def transition(
+    copy: Copy,
+    move: Move,
+    *,
+    event: AuditEvent | None = None,
+    actions: Sequence[Any] = (),
+    condition: Any = None,
+    version: int | None = None,
+    items: Sequence[Item] = (),
+) -> None:
+    """Move ``copy`` (loaded or key-only) by ``move``, with ``items`` and ``event``, in one transaction.
+
+    On success the instance's status, ``updated_at`` and ``version`` (when known) follow the write;
+    fields set by ``actions`` are the caller's to mirror.
+    """
+    now = utcnow()
+    required = Copy.status.is_in(*move.sources)
+    if condition is not None:
+        required &= condition
+    if version is not None:
+        required &= Copy.version == version
+    writes = [Copy.status.set(move.target), Copy.updated_at.set(now), Copy.version.add(1), *actions]
+    try:
+        with aws.transact_write() as write:
+            write.update(Copy(copy.id), actions=writes, condition=required)
+            for item in items:
+                item(write)
+            if event is not None:
+                write.save(event, condition=audit.UNIQUE)
+    except TransactWriteError as error:
+        reasons = write.reasons(error)
+        if LOST.intersection(reasons):
+            raise TransitionLost(move, reasons) from error
+        raise
+    copy.status, copy.updated_at = str(move.target), now
+    if copy.version is not None:
+        copy.version = int(copy.version) + 1
+    if event is not None:
+        audit.announce(event)
