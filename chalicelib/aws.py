@@ -159,6 +159,11 @@ class Transaction(TransactWrite):
         super().__init__(*args, **kwargs)
         self._calls: list[tuple[int, int]] = []  # (kind in sending order, position within the kind)
 
+    @property
+    def call_count(self) -> int:
+        """How many writes and checks were added so far."""
+        return len(self._calls)
+
     def _kinds(self) -> list[list[Any]]:
         return [self._condition_check_items, self._delete_items, self._put_items, self._update_items]
 

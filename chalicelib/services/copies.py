@@ -1,5 +1,5 @@
 """Copies as admins and teachers see them: listing, identification (and its corrections), dispatch and
-reassignment, the copy history, and who may see a copy."""
+reassignment, the copy history. Who may see a copy is ``copy_reads.can_see``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from chalicelib.models.exams import Exam
 from chalicelib.models.ocr import OcrResult
 from chalicelib.models.students import Enrolment, Student
 from chalicelib.models.users import UniqueValue, User
-from chalicelib.services import audit, exams, locks
+from chalicelib.services import audit, copy_reads, exams, locks
 from chalicelib.services.copy_transitions import Item, TransitionLost, transition
 from chalicelib.services.mutex import exclusive
 
@@ -360,15 +360,10 @@ def reassign(copy_id: str, teacher_id: str, *, actor: Principal, origin: Origin)
         if condition_failed(error):
             raise Conflict("The copy changed meanwhile; reload and try again.") from error
         raise
-    audit.record(
-        "copy.reassign",
-        actor=actor,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-        metadata={"from": previous, "to": teacher_id},
+    audit.save(
+        audit.copy_event(
+            "copy.reassign", copy, actor=actor, origin=origin, metadata={"from": previous, "to": teacher_id}
+        )
     )
     return copy
 
@@ -410,7 +405,7 @@ def teacher_copies(caller: Principal) -> list[dict[str, Any]]:
     graded_by_caller = {
         exam.id: exam.name
         for exam in (Exam.batch_get(exam_ids) if exam_ids else [])
-        if caller.id in (exam.teacher_ids or set())
+        if copy_reads.teaches(exam, caller)
     }
     return [
         {**serialise(copy, with_identity=False), "exam_name": graded_by_caller[copy.exam_id]}

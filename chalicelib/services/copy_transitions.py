@@ -68,20 +68,33 @@ def transition(
     if version is not None:
         required &= Copy.version == version
     writes = [Copy.status.set(move.target), Copy.updated_at.set(now), Copy.version.add(1), *actions]
-    try:
-        with aws.transact_write() as write:
-            write.update(Copy(copy.id), actions=writes, condition=required)
-            for item in items:
-                item(write)
-            if event is not None:
-                write.save(event, condition=audit.UNIQUE)
-    except TransactWriteError as error:
-        reasons = write.reasons(error)
-        if LOST.intersection(reasons):
-            raise TransitionLost(move, reasons) from error
-        raise
+    update: Item = lambda write: write.update(Copy(copy.id), actions=writes, condition=required)  # noqa: E731
+    reasons = commit([update, *items], event)
+    if reasons is not None:
+        raise TransitionLost(move, reasons)
     copy.status, copy.updated_at = str(move.target), now
     if copy.version is not None:
         copy.version = int(copy.version) + 1
+
+
+def commit(items: Sequence[Item], event: AuditEvent | None = None) -> list[str | None] | None:
+    """Write ``items`` and ``event`` in one transaction: None once committed (the event logged), else,
+    when a condition did not hold, the cancellation reason of each item in order (an item that writes
+    nothing has None)."""
+    spans: list[tuple[int, int]] = []
+    try:
+        with aws.transact_write() as write:
+            for item in items:
+                start = write.call_count
+                item(write)
+                spans.append((start, write.call_count))
+            if event is not None:
+                write.save(event, condition=audit.UNIQUE)
+    except TransactWriteError as error:
+        by_call = write.reasons(error)
+        if not LOST.intersection(by_call):
+            raise
+        return [next((code for code in by_call[start:end] if code), None) for start, end in spans]
     if event is not None:
         audit.announce(event)
+    return None

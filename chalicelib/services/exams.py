@@ -19,7 +19,7 @@ from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy
 from chalicelib.models.exams import Exam
 from chalicelib.models.users import User
-from chalicelib.services import audit
+from chalicelib.services import audit, copy_reads
 
 
 def get_exam(exam_id: str) -> Exam:
@@ -33,7 +33,7 @@ def get_exam(exam_id: str) -> Exam:
 def visible_exam(exam_id: str, caller: Principal) -> Exam:
     """The exam if the caller may see it (admins, its teachers), else 404."""
     exam = get_exam(exam_id)
-    if caller.is_admin or (caller.role is Role.TEACHER and caller.id in (exam.teacher_ids or set())):
+    if caller.is_admin or (caller.role is Role.TEACHER and copy_reads.teaches(exam, caller)):
         return exam
     raise NotFound("No such exam.")
 
@@ -106,7 +106,7 @@ def list_exams(caller: Principal) -> list[Exam]:
     exams = list(Exam.list_index.query("EXAM", scan_index_forward=False))
     if caller.is_admin:
         return exams
-    return [exam for exam in exams if caller.id in (exam.teacher_ids or set())]
+    return [exam for exam in exams if copy_reads.teaches(exam, caller)]
 
 
 def _save_changes(exam: Exam, actions: list[Any]) -> Exam:

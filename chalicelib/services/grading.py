@@ -13,6 +13,7 @@ from chalicelib.domain.annotations import AnnotationError, check_delta, check_te
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.scoring import ScoreError, total, validate_scores
 from chalicelib.errors import BadRequest, NotFound
+from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import utcnow
 from chalicelib.models.copies import Copy, Page
 from chalicelib.models.grading import Annotation, Draft, ScoreSheet
@@ -180,19 +181,38 @@ def add_annotation(
         caller,
         token,
         items=[lambda write: write.save(annotation, condition=Annotation.id.does_not_exist())],
-        event=audit.build_event(
+        event=_annotation_event(
             "annotation.create",
-            actor=caller,
-            origin=origin,
-            target_type="annotation",
-            target_id=annotation.id,
-            exam_id=copy.exam_id,
-            copy_id=copy.id,
-            metadata={"type": annotation.type, "page_index": fields["page_index"]},
+            annotation,
+            copy.exam_id,
+            caller,
+            origin,
+            {"type": annotation.type, "page_index": fields["page_index"]},
         ),
         stale="The annotation already exists.",
     )
     return annotation
+
+
+def _annotation_event(
+    action: str,
+    annotation: Annotation,
+    exam_id: str,
+    caller: Principal,
+    origin: Origin,
+    metadata: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """The audit event of an annotation change (stored in the change's own transaction)."""
+    return audit.build_event(
+        action,
+        actor=caller,
+        origin=origin,
+        target_type="annotation",
+        target_id=annotation.id,
+        exam_id=exam_id,
+        copy_id=annotation.copy_id,
+        metadata=metadata,
+    )
 
 
 def _annotation(seen: copy_reads.CopyRead) -> Annotation:
@@ -227,15 +247,8 @@ def update_annotation(
         items=[
             lambda write: write.update(annotation, actions=actions, condition=Annotation.version == version)
         ],
-        event=audit.build_event(
-            "annotation.update",
-            actor=caller,
-            origin=origin,
-            target_type="annotation",
-            target_id=annotation_id,
-            exam_id=seen.copy.exam_id,
-            copy_id=copy_id,
-            metadata={"fields": sorted(changes)},
+        event=_annotation_event(
+            "annotation.update", annotation, seen.copy.exam_id, caller, origin, {"fields": sorted(changes)}
         ),
         stale=STALE_ANNOTATION,
     )
@@ -256,15 +269,7 @@ def delete_annotation(
         caller,
         token,
         items=[lambda write: write.delete(annotation, condition=Annotation.version == version)],
-        event=audit.build_event(
-            "annotation.delete",
-            actor=caller,
-            origin=origin,
-            target_type="annotation",
-            target_id=annotation_id,
-            exam_id=seen.copy.exam_id,
-            copy_id=copy_id,
-        ),
+        event=_annotation_event("annotation.delete", annotation, seen.copy.exam_id, caller, origin),
         stale=STALE_ANNOTATION,
     )
 

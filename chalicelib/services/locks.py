@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from chalicelib import aws
 from chalicelib.domain import copy_status
 from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.domain.principal import Origin, Principal
@@ -30,7 +29,7 @@ from chalicelib.models.exams import Exam
 from chalicelib.models.grading import Lock
 from chalicelib.observability import metrics
 from chalicelib.services import audit, copy_reads
-from chalicelib.services.copy_transitions import LOST, Item, TransitionLost, transition
+from chalicelib.services.copy_transitions import LOST, Item, TransitionLost, commit, transition
 
 LOCK_SECONDS = 600
 LOCK_LOST = "You do not hold a live lock on this copy (it expired or another session took it)."
@@ -54,6 +53,11 @@ def is_live(lock: Lock | None, now: datetime | None = None) -> bool:
 def live_condition(token: str, holder_id: str, now: datetime) -> Any:
     """The live-lock rule, write side: this token, this holder, not expired at ``now``."""
     return (Lock.token == token) & (Lock.holder_id == holder_id) & (Lock.expires_at > now)
+
+
+def free_condition(now: datetime) -> Any:
+    """The live-lock rule, negated for a write that takes the lock: none, or expired at ``now``."""
+    return Lock.copy_id.does_not_exist() | (Lock.expires_at <= now)
 
 
 def held_by(lock: Lock | None, caller: Principal, token: str | None, now: datetime | None = None) -> bool:
@@ -118,7 +122,7 @@ def acquire(copy_id: str, caller: Principal, origin: Origin) -> Grant:
         ttl=expires + timedelta(hours=1),
     )
     items: list[Item] = [
-        lambda write: write.save(lock, condition=Lock.copy_id.does_not_exist() | (Lock.expires_at <= now))
+        lambda write: write.save(lock, condition=free_condition(now))
     ]
     membership = copy_reads.membership_condition(caller)
     if membership is not None:
@@ -170,6 +174,8 @@ def under_lock(
     now = utcnow()
     exam_id = exam.id if exam is not None else copy_reads.exam_of(copy_id)
     exam_condition = copy_reads.membership_condition(caller)
+    if exam_id is None and exam_condition is not None:  # a process that has not read this copy yet
+        exam_id = copy_reads.visible(copy_id, caller).exam_id
     if exam is not None:
         unchanged = copy_reads.exam_unchanged(exam)
         exam_condition = unchanged if exam_condition is None else exam_condition & unchanged
@@ -179,28 +185,20 @@ def under_lock(
     assigned = copy_reads.assignment_condition(caller)
     if assigned is not None:
         copy_condition &= assigned
-    try:
-        with aws.transact_write() as write:
-            write.condition_check(Copy, copy_id, condition=copy_condition)
-            if lock_item is not None:
-                lock_item(write)
-            else:
-                write.condition_check(Lock, copy_id, condition=live_condition(token or "", caller.id, now))
-            if exam_id is not None and exam_condition is not None:
-                write.condition_check(Exam, exam_id, condition=exam_condition)
-            for item in items:
-                item(write)
-            if event is not None:
-                write.save(event, condition=audit.UNIQUE)
-    except TransactWriteError as error:
-        reasons = write.reasons(error)
-        if not LOST.intersection(reasons):
-            raise
-        if exam_id is None or exam_condition is None:
-            reasons.insert(2, None)  # keep positions: 0 copy, 1 lock, 2 exam, then the items
+    mine = live_condition(token or "", caller.id, now)
+
+    def exam_check(write: TransactWrite) -> None:  # position 2 even when there is nothing to check
+        if exam_id is not None and exam_condition is not None:
+            write.condition_check(Exam, exam_id, condition=exam_condition)
+
+    checks: list[Item] = [
+        lambda write: write.condition_check(Copy, copy_id, condition=copy_condition),
+        lock_item or (lambda write: write.condition_check(Lock, copy_id, condition=mine)),
+        exam_check,
+    ]
+    reasons = commit([*checks, *items], event)
+    if reasons is not None:
         _refused(copy_id, caller, token, reasons, stale, wrong_token_forbidden)
-    if event is not None:
-        audit.announce(event)
 
 
 class StaleExam(Conflict):
@@ -303,9 +301,7 @@ def break_for_unassignment(
     lock = current_lock(copy.id)
     if lock is not None and lock.holder_id != teacher_id:
         return False
-    not_someone_elses = (
-        Lock.copy_id.does_not_exist() | (Lock.holder_id == teacher_id) | (Lock.expires_at <= now)
-    )
+    not_someone_elses = free_condition(now) | (Lock.holder_id == teacher_id)
     try:
         transition(
             copy,

@@ -48,7 +48,7 @@ from chalicelib.resources import (
     RENDER_SPECS_PREFIX,
     SCANS_PREFIX,
 )
-from chalicelib.services import account_jobs, audit, finalize, scans
+from chalicelib.services import account_jobs, audit, finalize, locks, scans
 from chalicelib.services.copy_transitions import TransitionLost, transition
 from chalicelib.settings import get_settings
 
@@ -250,7 +250,7 @@ def recover_stuck_copies(copies: list[Copy], run: Pass) -> None:
 
 def _expire_lock(copy: Copy, lock: Lock | None, now: datetime) -> bool:
     """LOCKED → READY and the lock deleted, only while the lock is still expired or absent."""
-    expired = Lock.copy_id.does_not_exist() | (Lock.expires_at <= now)
+    expired = locks.free_condition(now)
     try:
         transition(
             copy,
@@ -276,10 +276,10 @@ def expire_locks(copies: list[Copy], run: Pass) -> None:
     locked = [copy for copy in copies if copy.status == CopyStatus.LOCKED]
     if not locked:
         return
-    locks = {lock.copy_id: lock for lock in Lock.batch_get([c.id for c in locked], consistent_read=True)}
+    found = {lock.copy_id: lock for lock in Lock.batch_get([c.id for c in locked], consistent_read=True)}
     for copy in locked:
-        lock = locks.get(copy.id)
-        if lock is not None and lock.expires_at > run.now:
+        lock = found.get(copy.id)
+        if locks.is_live(lock, run.now):
             continue
         detail = f"lock of {lock.holder_name} expired at {lock.expires_at.isoformat()}" if lock else "no lock"
         run.act("lock.expire", copy.id, detail,

@@ -12,6 +12,7 @@ from pynamodb.exceptions import DeleteError, PutError
 from chalicelib.errors import Conflict
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.grading import Lock
+from chalicelib.services import locks
 
 
 @contextmanager
@@ -31,7 +32,7 @@ def exclusive(
             acquired_at=now,
             expires_at=expires,
             ttl=expires,
-        ).save(condition=Lock.copy_id.does_not_exist() | (Lock.expires_at <= now))
+        ).save(condition=locks.free_condition(now))
     except PutError as error:
         if condition_failed(error):
             raise Conflict(busy) from error

@@ -131,15 +131,7 @@ def student_download(student: Principal, copy_id: str, origin: Origin) -> dict[s
         raise NotFound("No such result.")
     name = f"{_ascii_slug(exam.name)}-{copy.anonymous_id}.pdf"
     url = storage.presigned_get(copy.final_pdf_key, download_name=name)
-    audit.record(
-        "copy.download",
-        actor=student,
-        origin=origin,
-        target_type="copy",
-        target_id=copy.id,
-        exam_id=copy.exam_id,
-        copy_id=copy.id,
-    )
+    audit.save(audit.copy_event("copy.download", copy, actor=student, origin=origin))
     return {"url": url, "expires_in": get_settings().download_url_seconds}
 
 

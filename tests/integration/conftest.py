@@ -35,20 +35,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct free ports (held open together so the OS cannot hand one out twice)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     """True when something accepts TCP connections on host:port."""
     with socket.socket() as sock:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local.launcher import LocalPlatform
+from infra.local.launcher import LocalPlatform, alive
 from tests.integration.conftest import ROOT, port_open, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -129,14 +129,6 @@ def descendants(pid: int) -> set[int]:
                 found.add(child)
                 todo.append(child)
     return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 # --- listeners ---------------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ import pytest
 import requests
 from freezegun import freeze_time
 
-from tests.integration.conftest import ROOT, free_ports, stop_process_group, wait_for_port
+from infra.local.launcher import free_ports
+from tests.integration.conftest import ROOT, stop_process_group, wait_for_port
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import free_ports, port_open, wait_until
+from infra.local.launcher import free_ports
+from tests.integration.conftest import port_open, wait_until
 from tests.integration.dev_journey import run_journey, state
 from tests.integration.test_dev_platform import Runner, kill_runner, spawn, started_by
 
