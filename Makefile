@@ -55,6 +55,7 @@ package: $(STAMP)
 	$(PY) -m infra.template --stage prod --out infra/build/template.json
 	KORRIGO_ALLOWED_ORIGINS='["https://package.invalid"]' KORRIGO_SECRET_KEY=package-time-placeholder-never-deployed \
 	  $(VENV)/bin/chalice package --stage prod --merge-template infra/build/template.json infra/build/
+	$(PY) -m infra.bytecode infra/build/deployment.zip  # the API's zip ships bytecode too
 
 openapi: $(STAMP)
 	$(VENV)/bin/chalice generate-models --stage dev > docs/openapi.json

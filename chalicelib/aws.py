@@ -84,8 +84,11 @@ def client(service: str) -> Any:
     """A cached client for ``service`` in the configured region (local endpoint if configured).
 
     A plain botocore client (importing boto3 costs the API's cold start ~60 ms and adds nothing it
-    uses): boto3's transfer helpers are imported where used (``functions.ingest``).
+    uses): boto3's transfer helpers are imported where used (``functions.ingest``). DynamoDB's is the
+    PynamoDB connection's: one client for the models, the transactions and direct calls.
     """
+    if service == "dynamodb":
+        return _dynamodb_client()
     return _botocore_session().create_client(
         service, region_name=get_settings().aws_region, endpoint_url=endpoint_url(service), config=_CONFIG
     )
@@ -197,6 +200,14 @@ class Transaction(TransactWrite):
         return [sent[index] if index < len(sent) else None for index in found]
 
 
+@cache
+def _dynamodb_client() -> Any:
+    """The shared PynamoDB connection's botocore client, built from the shared (counted) session."""
+    shared = dynamodb_connection()
+    shared._local.session = _botocore_session()  # PynamoDB's per-thread session slot, this thread's
+    return shared.client
+
+
 def transact_write() -> Transaction:
     """A DynamoDB transaction (all-or-nothing, conditions included) on the shared connection."""
     return Transaction(connection=dynamodb_connection())
@@ -213,11 +224,8 @@ def connect() -> None:
     """
     from chalicelib.models import ALL_MODELS  # the models import this module's settings only
 
-    for service in ("s3", "dynamodb"):
-        client(service)
-    shared = dynamodb_connection()
-    shared._local.session = _botocore_session()  # PynamoDB's per-thread session slot, this thread's
-    dynamodb = shared.client
+    client("s3")
+    dynamodb = _dynamodb_client()
     for model in ALL_MODELS:
         connection = model._get_connection().connection
         connection.host = connection.host or endpoint_url("dynamodb")  # models leave ``Meta.host`` unset
@@ -226,5 +234,5 @@ def connect() -> None:
 
 def reset_clients() -> None:
     """Drop cached clients (tests switch endpoints between cases)."""
-    for cached in (client, dynamodb_connection, endpoint_url, _botocore_session):
+    for cached in (client, dynamodb_connection, _dynamodb_client, endpoint_url, _botocore_session):
         cached.cache_clear()
