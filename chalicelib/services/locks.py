@@ -18,10 +18,11 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
+from chalicelib import aws
 from chalicelib.domain import copy_status
 from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.domain.principal import Origin, Principal
-from chalicelib.errors import Conflict, Forbidden
+from chalicelib.errors import Conflict, Forbidden, NotFound
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import utcnow
 from chalicelib.models.copies import Copy
@@ -104,15 +105,25 @@ def _extend(copy_id: str, caller: Principal, token: str, now: datetime) -> tuple
 
 
 def acquire(copy_id: str, caller: Principal, origin: Origin) -> Grant:
-    """Take the lock (201), or get yours back with the same token (200), or 409 with the holder."""
-    seen = copy_reads.read(copy_id, caller, lock=True)
-    copy, now = seen.copy, utcnow()
-    if is_live(seen.lock, now) and seen.lock.holder_id == caller.id:
-        return Grant(seen.lock.token, heartbeat(copy.id, caller, seen.lock.token), created=False)
+    """Take the lock (201), or get yours back with the same token (200), or 409 with the holder.
+
+    Three round trips: the session, the copy and its lock in one batch, then one transaction that
+    puts the lock, moves the copy and checks the teacher's assignment and exam membership.
+    """
+    copy, lock = aws.batch_get(Copy(copy_id), Lock(copy_id))
+    if copy is None:
+        raise NotFound("No such copy.")
+    copy_reads.remember(copy)
+    if not caller.is_admin and copy.teacher_id != caller.id:
+        raise Forbidden(copy_reads.NOT_ASSIGNED)
+    now = utcnow()
+    if is_live(lock, now) and lock.holder_id == caller.id:
+        return Grant(lock.token, heartbeat(copy.id, caller, lock.token), created=False)
     if not copy_status.LOCK.allows(copy.status):
+        copy_reads.visible(copy_id, caller)  # 403 for a teacher no longer on the exam, before the 409
         raise Conflict(f"A copy in status {copy.status} cannot be locked.")
     token, expires = secrets.token_urlsafe(24), _expiry(now)
-    lock = Lock(
+    new_lock = Lock(
         copy.id,
         token=token,
         holder_id=caller.id,
@@ -121,21 +132,23 @@ def acquire(copy_id: str, caller: Principal, origin: Origin) -> Grant:
         expires_at=expires,
         ttl=expires + timedelta(hours=1),
     )
-    items: list[Item] = [
-        lambda write: write.save(lock, condition=free_condition(now))
-    ]
     membership = copy_reads.membership_condition(caller)
-    if membership is not None:
-        items.append(lambda write: write.condition_check(Exam, copy.exam_id, condition=membership))
+
+    def exam_check(write: TransactWrite) -> None:
+        if membership is not None:
+            write.condition_check(Exam, copy.exam_id, condition=membership)
+
     try:
         transition(
             copy,
             copy_status.LOCK,
             condition=copy_reads.assignment_condition(caller),
-            items=items,
+            items=[lambda write: write.save(new_lock, condition=free_condition(now)), exam_check],
             event=audit.copy_event("lock.acquire", copy, actor=caller, origin=origin),
         )
     except TransitionLost as lost:
+        if lost.failed(2):
+            raise Forbidden(copy_reads.NOT_ASSIGNED) from lost
         if lost.failed(1):
             raise holder_conflict(copy.id) from lost
         raise

@@ -1,6 +1,7 @@
-"""AWS round trips per grading request, at their targets once the process knows the copy: draft save,
-score save, heartbeat and status ≤ 2 (the session and one transaction or batch), lock and release ≤ 3,
-finalise and copy detail ≤ 4. Counted by the botocore hook every request's log line reports."""
+"""AWS round trips per grading request, at their targets once the desk has opened the copy (the
+process then knows its exam and scheme): draft save, score save, heartbeat and status ≤ 2 (the session
+and one transaction or batch), lock and release ≤ 3, finalise and copy detail ≤ 4. Counted by the
+botocore hook every request's log line reports."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ def call(api, session, method: str, path: str, body: dict | None = None, token: 
 def test_grading_writes_cost_the_session_read_and_one_transaction(api, locked):  # noqa: F811
     copy_id, teacher, token = locked
     base = f"/api/copies/{copy_id}"
+    assert call(api, teacher, "GET", base).status_code == 200  # the desk opens the copy
     draft = {"version": 0, "client_id": "tab-1", "payload": {"scores": {}}}
 
     trips, response = round_trips(lambda: call(api, teacher, "PUT", f"{base}/draft", draft, token))
@@ -76,6 +78,7 @@ def test_lock_release_and_finalise_stay_within_their_targets(api, locked):  # no
 def test_a_score_save_without_a_version_still_works_with_one_more_read(api, locked):  # noqa: F811
     copy_id, teacher, token = locked
     path = f"/api/copies/{copy_id}/scores"
+    assert call(api, teacher, "GET", f"/api/copies/{copy_id}").status_code == 200
 
     trips, response = round_trips(lambda: call(api, teacher, "PUT", path, {"scores": FULL_MARKS}, token))
 
