@@ -6,8 +6,11 @@
 
 By default it starts its own stack with ``infra.local.launcher`` (``python -m infra.local.dev``: moto's
 server, ``chalice local``, the event pump and the gateway on free ports, a temporary state directory)
-and stops it at the end. With ``--url`` it uses an already running one; ``--endpoint`` is then that
-stack's AWS endpoint, needed to seed data (the benchmark's teachers, exam and copies stay there), and
+and stops it at the end, with ``make dev``'s state snapshots off (``--snapshots`` keeps them: a scan of
+every table every few seconds, for the local platform's durability across restarts, that AWS does not
+have and that costs the emulator's CPU). With ``--url`` it uses an already running one; ``--endpoint``
+is then that stack's AWS endpoint, needed to seed data (the benchmark's teachers, exam and copies stay
+there), and
 ``--api-log`` its API log (default ``.korrigo/api.log`` when it exists) for the round trips.
 
 Seeding goes straight to the emulator through ``chalicelib``: the teachers, one exam with a 4-question
@@ -826,8 +829,12 @@ def stack(args: argparse.Namespace, deadline: Deadline) -> Iterator[Target]:
         yield Target(args.url.rstrip("/"), args.endpoint.rstrip("/"), api_log)
         return
     with tempfile.TemporaryDirectory(prefix="korrigo-bench-grading-") as state:
-        platform = LocalPlatform(Path(state))
-        print(f"Starting the local stack (python -m infra.local.dev) on {platform.url} ...", flush=True)
+        # make dev's state snapshots (a full scan of every table every few seconds, for its durability
+        # across restarts) exist only locally: off unless asked for, so the figures are the request path's
+        snapshots = {} if args.snapshots else {"KORRIGO_SNAPSHOT_SECONDS": "86400"}
+        platform = LocalPlatform(Path(state), env=snapshots)
+        print(f"Starting the local stack (python -m infra.local.dev) on {platform.url}, "
+              f"state snapshots {'on (as make dev)' if args.snapshots else 'off'} ...", flush=True)
         started = time.perf_counter()
         try:
             platform.start(timeout=deadline.timeout(START_TIMEOUT))
@@ -855,6 +862,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoint", help="with --url: that stack's AWS endpoint (http://127.0.0.1:PORT)")
     parser.add_argument("--api-log", help="with --url: that stack's API log (default .korrigo/api.log)")
     parser.add_argument("--deadline", type=float, default=900, help="overall time limit in seconds")
+    parser.add_argument("--snapshots", action="store_true",
+                        help="keep make dev's state snapshots (off by default: AWS has none)")
     args = parser.parse_args(argv)
     if args.teachers < 1 or args.rounds < 1 or args.duration <= 0:
         parser.error("--teachers and --rounds must be at least 1, --duration positive")

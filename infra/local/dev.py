@@ -7,7 +7,8 @@ URL and the logins, and stops everything it started on Ctrl-C or SIGTERM. A seco
 and exits.
 
 Data survives restarts through ``infra.backup.Snapshots``: a snapshot every few seconds while the
-stack changes (``KORRIGO_SNAPSHOT_SECONDS``, default 3; only new or changed objects are copied) and
+stack changes (``KORRIGO_SNAPSHOT_SECONDS``, default 3, or ten times as long as the last one took when
+that is longer; only new or changed objects are copied) and
 one at stop, each complete or absent (a SIGKILL leaves the previous one). ``.korrigo/`` is private to
 its owner: umask 077, directories 0700, files 0600.
 """
@@ -30,6 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_STATE_DIR = ROOT / ".korrigo"
 SNAPSHOT_SECONDS = float(os.environ.get("KORRIGO_SNAPSHOT_SECONDS", "3"))
+# A snapshot reads every table and lists every object: the next one waits at least this many times as
+# long as the last one took, so snapshots never take more than ~1/10 of the emulator's time.
+SNAPSHOT_COST_FACTOR = 10
 #: What ``python -m infra.backup`` needs to reach this stack (written to ``.korrigo/dev.json``).
 SHARED_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                     "KORRIGO_RESOURCE_PREFIX", "KORRIGO_BUCKET_NAME", "KORRIGO_STAGE")
@@ -86,6 +90,7 @@ class Platform:
         self.own_emulator = False
         self.snapshots_on = False  # only once the previous state is restored: never snapshot an empty start
         self.last_snapshot = 0.0
+        self.snapshot_cost = 0.0  # seconds the last snapshot took
 
     def _start(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(self.state_dir / f"{name}.log", "ab")
@@ -181,15 +186,22 @@ class Platform:
         self.snapshots_on = True
 
     def snapshot(self, force: bool = False) -> None:
-        """Snapshot the stack if due (every ``SNAPSHOT_SECONDS``) or ``force``; a failure is reported."""
-        if not self.snapshots_on or (not force and time.monotonic() - self.last_snapshot < SNAPSHOT_SECONDS):
+        """Snapshot the stack if due or ``force``; a failure is reported.
+
+        Due every ``SNAPSHOT_SECONDS``, or ``SNAPSHOT_COST_FACTOR`` times the last snapshot's duration
+        when that is longer (a large state is captured less often, so requests keep the emulator).
+        """
+        interval = max(SNAPSHOT_SECONDS, SNAPSHOT_COST_FACTOR * self.snapshot_cost)
+        if not self.snapshots_on or (not force and time.monotonic() - self.last_snapshot < interval):
             return
+        started = time.monotonic()
         try:
             self.snapshots.take()
         except Exception as error:  # noqa: BLE001 - reported, retried at the next tick
             print(f"korrigo: snapshot failed ({error}); the previous one is kept",
                   file=sys.stderr, flush=True)
         self.last_snapshot = time.monotonic()
+        self.snapshot_cost = self.last_snapshot - started
 
     def record(self) -> None:
         """``.korrigo/dev.json``: this process and its stack, for ``make backup`` / ``make restore``."""
