@@ -389,8 +389,11 @@ class Teacher:
         return False
 
     def take_lock(self, copy_id: str | None = None, operation: str | None = "lock") -> bool:
-        path = f"/api/copies/{copy_id or self.copy_id}/lock"
-        answer = self.call(operation, "POST", path, expect=(200, 201))
+        """Open the copy, then lock it, as the desk does."""
+        path = f"/api/copies/{copy_id or self.copy_id}"
+        if self.call("open copy" if operation else None, "GET", path) is None:
+            return False
+        answer = self.call(operation, "POST", f"{path}/lock", expect=(200, 201))
         if answer is None:
             return False
         self.token = answer.get("token", "")
