@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
 
 from chalicelib.access import ADMIN, STAFF, TEACHER
 from chalicelib.errors import BadRequest, KorrigoError
@@ -14,36 +14,37 @@ from chalicelib.web import BodyT, RequestContext, empty_response, endpoint, json
 
 blueprint = Blueprint(__name__)
 Text = Annotated[str, StringConstraints(max_length=2000)]
+Number = StrictInt | StrictFloat  # a JSON number: not a string, not a boolean
 
 
 class AnnotationBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    page_index: int = Field(ge=0, le=999)
+    page_index: StrictInt = Field(ge=0, le=999)
     type: Literal["rect", "ink", "tick", "cross", "text"]
     geometry: dict[str, Any]
     text: Text | None = None
-    score_delta: float | None = None
+    score_delta: Number | None = None
 
 
 class AnnotationPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=1)
+    version: StrictInt = Field(ge=1)
     geometry: dict[str, Any] | None = None
     text: Text | None = None
-    score_delta: float | None = None
+    score_delta: Number | None = None
 
 
 class ScoresBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int | None = Field(default=None, ge=0)  # the score sheet's version last seen (0: none)
-    scores: dict[str, float] = Field(max_length=500)
+    version: StrictInt | None = Field(default=None, ge=0)  # the score sheet's version last seen (0: none)
+    scores: dict[str, Number] = Field(max_length=500)
     remarks: dict[str, str] = Field(default_factory=dict, max_length=500)
     appreciation: Annotated[str, StringConstraints(max_length=5000)] = ""
 
 
 class DraftBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    version: int = Field(ge=0)
+    version: StrictInt = Field(ge=0)
     client_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     payload: dict[str, Any]
 

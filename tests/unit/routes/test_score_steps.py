@@ -71,3 +71,15 @@ def test_a_score_above_the_leaf_or_off_the_step_is_400(api, locked, node_id, sco
     status, body = put_scores(api, locked, {node_id: score})
     assert status == 400
     assert body["node_id"] == node_id and message in body["error"]["message"]
+
+
+@pytest.mark.parametrize("bad", [True, "1", None, [1]])
+def test_a_score_that_is_not_a_json_number_is_refused_and_changes_nothing(api, locked, bad):
+    assert put_scores(api, locked, {"q1": 0.3})[0] == 200
+
+    status, body = put_scores(api, locked, {"q1": bad})
+
+    assert status == 400 and body["error"]["code"] == "bad_request"
+    copy_id, teacher, _ = locked
+    saved = json.loads(api.http.get(f"/api/copies/{copy_id}", headers=teacher.headers()).body)["scores"]
+    assert saved["scores"] == {"q1": 0.3}
