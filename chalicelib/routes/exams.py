@@ -127,3 +127,9 @@ def list_uploads(ctx: RequestContext, exam_id: str):
 def get_upload(ctx: RequestContext, exam_id: str, upload_id: str):
     """One upload's status, error and counts."""
     return uploads.serialise(uploads.get_upload(exam_id, upload_id))
+
+
+@endpoint(blueprint, "/api/exams/{exam_id}/uploads/{upload_id}", methods=["DELETE"], access=ADMIN)
+def delete_upload(ctx: RequestContext, exam_id: str, upload_id: str):
+    """Remove a processed scan and its copies while none is dispatched (409 naming them otherwise)."""
+    return uploads.delete_upload(exam_id, upload_id, actor=ctx.caller, origin=ctx.origin)

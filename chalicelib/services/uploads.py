@@ -6,14 +6,24 @@ import re
 import uuid
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from chalicelib import storage
+from chalicelib.domain import copy_status
 from chalicelib.domain.principal import Origin, Principal
-from chalicelib.errors import BadRequest, NotFound, PayloadTooLarge
+from chalicelib.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from chalicelib.models.base import condition_failed, utcnow
+from chalicelib.models.copies import Copy, Page
 from chalicelib.models.exams import Upload
-from chalicelib.services import audit, exams, ratelimit
+from chalicelib.models.ocr import OcrResult
+from chalicelib.models.users import UniqueValue
+from chalicelib.services import audit, copies, exams, ratelimit
+from chalicelib.services.copy_transitions import Item, commit
 from chalicelib.settings import get_settings
+
+SETTLED = ("DONE", "FAILED")  # an upload whose processing is over (it can be deleted)
+DELETED = "DELETED"
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
@@ -86,3 +96,87 @@ def list_uploads(exam_id: str) -> list[Upload]:
     """An exam's uploads, newest first."""
     exams.get_exam(exam_id)
     return sorted(Upload.query(exam_id), key=lambda upload: upload.created_at, reverse=True)
+
+
+def delete_upload(exam_id: str, upload_id: str, *, actor: Principal, origin: Origin) -> dict[str, Any]:
+    """Remove a processed upload and every copy it produced, while none of them is dispatched (audited).
+
+    For a scan uploaded twice or the wrong one. Refused (409, nothing removed) while the upload is being
+    processed, or when one of its copies is dispatched to a teacher or being graded: reassign or
+    finish those first. The upload is marked DELETED first (so processing can never start again on it),
+    then each copy goes in its own transaction with its identity claim and audit event, each on the
+    condition that it is still undispatched and unchanged; a repeat finishes an interrupted deletion.
+    """
+    upload = get_upload(exam_id, upload_id)
+    if upload.status not in (*SETTLED, DELETED):
+        raise Conflict("This scan is still being processed; delete it once it is done.")
+    copies = [copy for copy in Copy.exam_index.query(exam_id) if copy.upload_id == upload_id]
+    blocked = [c for c in copies if c.teacher_id or c.status not in copy_status.REASSIGNABLE]
+    if blocked:
+        raise Conflict(
+            "Copies of this scan are dispatched or being graded: "
+            f"{', '.join(sorted(c.anonymous_id for c in blocked))}. Reassign or finish them first.",
+            extra={"copies": sorted(c.id for c in blocked)},
+        )
+    _mark_deleted(upload)
+    removed = sum(_remove_copy(copy, actor, origin) for copy in copies)
+    audit.record(
+        "upload.delete",
+        actor=actor,
+        origin=origin,
+        target_type="upload",
+        target_id=upload_id,
+        exam_id=exam_id,
+        metadata={"filename": upload.filename, "copies_deleted": removed},
+    )
+    return {"upload_id": upload_id, "status": DELETED, "copies_deleted": removed}
+
+
+def _mark_deleted(upload: Upload) -> None:
+    try:
+        upload.update(
+            actions=[Upload.status.set(DELETED), Upload.updated_at.set(utcnow())],
+            condition=Upload.status.is_in(*SETTLED, DELETED),
+        )
+    except UpdateError as error:
+        if condition_failed(error):
+            raise Conflict("The upload changed meanwhile; reload and try again.") from error
+        raise
+
+
+def _remove_copy(copy: Copy, actor: Principal, origin: Origin) -> int:
+    """Delete one undispatched copy, its identity claim and its OCR result (1), or 409 when it changed."""
+    unchanged = (
+        (Copy.version == copy.version)
+        & Copy.teacher_id.does_not_exist()
+        & Copy.status.is_in(*copy_status.REASSIGNABLE)
+    )
+    items: list[Item] = [lambda write: write.delete(Copy(copy.id), condition=unchanged)]
+    if copy.student_id:
+        claim = UniqueValue(copies.claim_key(copy.exam_id, copy.student_id))
+        mine = UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id)
+        items.append(lambda write: write.delete(claim, condition=mine))
+    items.append(_delete_ocr(copy.id))
+    event = audit.copy_event(
+        "copy.delete",
+        copy,
+        actor=actor,
+        origin=origin,
+        metadata={"upload_id": copy.upload_id, "student_id": copy.student_id, "status": copy.status},
+    )
+    if commit(items, event) is not None:
+        raise Conflict(
+            f"Copy {copy.anonymous_id} changed meanwhile (dispatched or identified?): the deletion stopped "
+            "there; check it, then delete the scan again to finish."
+        )
+    with Page.batch_write() as batch:
+        for page in Page.query(copy.id):
+            batch.delete(page)
+    return 1
+
+
+def _delete_ocr(copy_id: str) -> Item:
+    def item(write: TransactWrite) -> None:
+        write.delete(OcrResult(copy_id))
+
+    return item

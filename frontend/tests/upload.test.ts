@@ -219,6 +219,49 @@ describe('uploads tab', () => {
     expect(byTestId(view.root, 'upload-result').textContent).toContain('scan.pdf')
   })
 
+  it('deletes a processed scan with its copies after a second, confirming click', async () => {
+    let uploads: unknown[] = [upload('u1', 'DONE', { copies: 2, pages: 8 }), upload('u2', 'PROCESSING')]
+    const { calls } = mockFetch({
+      'GET /api/exams/ex1': json(200, examFixture()),
+      'GET /api/exams/ex1/uploads': () => json(200, { uploads }),
+      'DELETE /api/exams/ex1/uploads/u1': () => {
+        uploads = [upload('u1', 'DELETED', { copies: 2, pages: 8 })]
+        return json(200, { upload_id: 'u1', status: 'DELETED', copies_deleted: 2 })
+      },
+    })
+    view = await mountAt('/admin/exams/ex1/uploads')
+    await vi.waitFor(() => expect(allByTestId(view!.root, 'upload-row')).toHaveLength(2))
+    expect(allByTestId(view.root, 'upload-delete')).toHaveLength(1) // not while processing
+
+    const button = byTestId<HTMLButtonElement>(view.root, 'upload-delete')
+    button.click()
+    await flush()
+    expect(button.textContent).toContain('Delete 2 copies?')
+    expect(calls.filter((c: Call) => c.method === 'DELETE')).toHaveLength(0)
+
+    button.click()
+    await vi.waitFor(() => expect(calls.filter((c: Call) => c.method === 'DELETE')).toHaveLength(1))
+    await vi.waitFor(() => expect(byTestId(view!.root, 'upload-row').dataset.status).toBe('DELETED'))
+    expect(allByTestId(view.root, 'upload-delete')).toHaveLength(0)
+  })
+
+  it('shows why a scan cannot be deleted', async () => {
+    mockFetch({
+      'GET /api/exams/ex1': json(200, examFixture()),
+      'GET /api/exams/ex1/uploads': json(200, { uploads: [upload('u1', 'DONE', { copies: 2 })] }),
+      'DELETE /api/exams/ex1/uploads/u1': json(409, {
+        error: { code: 'conflict', message: 'Copies of this scan are dispatched or being graded: ABCD-002.' },
+      }),
+    })
+    view = await mountAt('/admin/exams/ex1/uploads')
+    await vi.waitFor(() => byTestId(view!.root, 'upload-delete'))
+    byTestId<HTMLButtonElement>(view.root, 'upload-delete').click()
+    await flush()
+    byTestId<HTMLButtonElement>(view.root, 'upload-delete').click()
+    await vi.waitFor(() => expect(byTestId(view!.root, 'upload-delete-error').textContent).toContain('ABCD-002'))
+    expect(byTestId(view.root, 'upload-row').dataset.status).toBe('DONE')
+  })
+
   it('shows the 413 message of the create call and sends nothing', async () => {
     mockFetch({
       'GET /api/exams/ex1': json(200, examFixture()),

@@ -236,6 +236,11 @@ export const examsApi = {
     return request<ScanUpload>(examPath(id, `/uploads/${enc(uploadId)}`))
   },
 
+  /** Removes a processed scan and its copies; 409 (naming them) while one is dispatched or graded. */
+  deleteUpload(id: Id, uploadId: Id): Promise<{ upload_id: Id; status: string; copies_deleted: number }> {
+    return request(examPath(id, `/uploads/${enc(uploadId)}`), { method: 'DELETE' })
+  },
+
   async listCopies(id: Id): Promise<CopySummary[]> {
     return (await request<{ copies: CopySummary[] }>(examPath(id, '/copies'))).copies
   },
