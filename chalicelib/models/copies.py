@@ -51,6 +51,8 @@ class Copy(Model):
     final_pdf_key = UnicodeAttribute(null=True)  # for the student and admins (unmasked pages)
     final_masked_pdf_key = UnicodeAttribute(null=True)  # for teachers (identity zone masked)
     total = NumberAttribute(null=True)
+    reopen_reason = UnicodeAttribute(null=True)  # why an admin reopened it (its teacher sees it until graded)
+    reopened_at = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
     version = NumberAttribute(default=1)

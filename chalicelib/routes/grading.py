@@ -49,6 +49,11 @@ class DraftBody(BaseModel):
     payload: dict[str, Any]
 
 
+class ReopenBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+
+
 class BankBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -185,8 +190,9 @@ def retry_render(ctx: RequestContext, copy_id: str):
 
 @endpoint(blueprint, "/api/copies/{copy_id}/reopen", methods=["POST"], access=ADMIN)
 def reopen(ctx: RequestContext, copy_id: str):
-    """GRADED → READY (audited, previous PDF and scores kept in the history)."""
-    copy = finalize.reopen(copy_id, ctx.caller, ctx.origin)
+    """GRADED → READY with the reason its teacher is shown (audited; the previous PDF and scores are
+    kept in the history)."""
+    copy = finalize.reopen(copy_id, ctx.caller, ctx.origin, ctx.body(ReopenBody).reason)
     return copies.serialise(copy, with_identity=True)
 
 

@@ -57,12 +57,20 @@ def serialise(
         else None,
         "grading_error": copy.grading_error,
         "updated_at": copy.updated_at.isoformat(),
+        "reopened": reopened(copy),
     }
     if with_identity:
         student = (students or {}).get(copy.student_id or "")
         data["upload_id"] = copy.upload_id
         data["student"] = {"id": student.id, "name": student_name(student)} if student else None
     return data
+
+
+def reopened(copy: Copy) -> dict[str, str] | None:
+    """Why and when an admin reopened the copy, until it is graded again (its teacher sees it)."""
+    if not copy.reopen_reason or not copy.reopened_at:
+        return None
+    return {"reason": copy.reopen_reason, "at": copy.reopened_at.isoformat()}
 
 
 def list_copies(exam_id: str, caller: Principal) -> list[dict[str, Any]]:

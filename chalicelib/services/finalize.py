@@ -120,7 +120,12 @@ def finalize(copy_id: str, caller: Principal, token: str | None, origin: Origin)
             copy,
             copy_status.FINALISE,
             condition=Copy.grading_attempts == copy.grading_attempts,
-            actions=[Copy.grading_attempts.set(attempt), Copy.grading_error.remove()],
+            actions=[
+                Copy.grading_attempts.set(attempt),
+                Copy.grading_error.remove(),
+                Copy.reopen_reason.remove(),
+                Copy.reopened_at.remove(),
+            ],
             items=[lambda write: write.delete(Lock(copy.id), condition=mine)],
             event=audit.copy_event(
                 "copy.finalize",
@@ -137,6 +142,7 @@ def finalize(copy_id: str, caller: Principal, token: str | None, origin: Origin)
             return settled
         raise Conflict(locks.LOCK_LOST, extra={"lock_required": True}) from lost
     copy.grading_attempts, copy.grading_error = attempt, None
+    copy.reopen_reason = copy.reopened_at = None
     _start_render(copy, exam, sheet, attempt)
     return Outcome.RENDERING
 
@@ -225,25 +231,34 @@ def mark_failed(copy: Copy, attempt: int, reason: str) -> bool:
     return True
 
 
-def reopen(copy_id: str, caller: Principal, origin: Origin) -> Copy:
-    """Admin: GRADED → READY, keeping the previous PDF and scores in the history (audited)."""
+def reopen(copy_id: str, caller: Principal, origin: Origin, reason: str) -> Copy:
+    """Admin: GRADED → READY with the reason its teacher is shown, keeping the previous PDF and scores
+    in the history (audited)."""
     seen = copy_reads.read(copy_id, caller, sheet=True)
     copy, sheet = seen.copy, loaded_sheet(seen.sheet, copy_id)
     if not copy_status.REOPEN.allows(copy.status):
         raise Conflict("Only a graded copy can be reopened.")
     previous_pdf, previous_masked = copy.final_pdf_key, copy.final_masked_pdf_key
+    now = utcnow()
     try:
         transition(
             copy,
             copy_status.REOPEN,
             version=copy.version,
-            actions=[Copy.final_pdf_key.remove(), Copy.final_masked_pdf_key.remove(), Copy.total.remove()],
+            actions=[
+                Copy.final_pdf_key.remove(),
+                Copy.final_masked_pdf_key.remove(),
+                Copy.total.remove(),
+                Copy.reopen_reason.set(reason),
+                Copy.reopened_at.set(now),
+            ],
             event=audit.copy_event(
                 "copy.reopen",
                 copy,
                 actor=caller,
                 origin=origin,
                 metadata={
+                    "reason": reason,
                     "previous_pdf_key": previous_pdf,
                     "previous_masked_pdf_key": previous_masked,
                     "previous_total": float(sheet.total or 0),
@@ -255,6 +270,7 @@ def reopen(copy_id: str, caller: Principal, origin: Origin) -> Copy:
     except TransitionLost as lost:
         raise Conflict("The copy changed meanwhile; reload it.") from lost
     copy.final_pdf_key = copy.final_masked_pdf_key = copy.total = None
+    copy.reopen_reason, copy.reopened_at = reason, now
     return copy
 
 

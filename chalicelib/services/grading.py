@@ -17,7 +17,7 @@ from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import utcnow
 from chalicelib.models.copies import Copy, Page
 from chalicelib.models.grading import Annotation, Draft, ScoreSheet
-from chalicelib.services import audit, copy_reads, locks
+from chalicelib.services import audit, copies, copy_reads, locks
 
 STALE_ANNOTATION = "The annotation was changed meanwhile; reload it."
 
@@ -125,6 +125,7 @@ def copy_state(seen: copy_reads.CopyRead, caller: Principal) -> dict[str, Any]:
         else None,
         "grading_error": copy.grading_error,
         "grading_attempts": int(copy.grading_attempts or 0),
+        "reopened": copies.reopened(copy),
         "final_pdf_available": copy.status in copy_status.FINISHED
         and bool(copy.final_pdf_key if caller.is_admin else copy.final_masked_pdf_key),
     }

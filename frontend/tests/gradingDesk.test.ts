@@ -215,6 +215,45 @@ describe('grading desk: lock', () => {
 })
 
 describe('grading desk: administrators', () => {
+  it('reopen a graded copy with the reason its teacher then reads on the desk', async () => {
+    let status = 'GRADED'
+    const { calls: all } = mockFetch(
+      deskRoutes({
+        'GET /api/me': json(200, { user: staffAdmin, csrf_token: 'csrf' }),
+        'GET /api/copies/c1': () =>
+          json(
+            200,
+            copyFixture(
+              status === 'GRADED'
+                ? { status, final_pdf_available: true }
+                : { status, reopened: { reason: 'Q2 was marked on the wrong scale', at: '2025-06-12T10:00:00Z' } },
+            ),
+          ),
+        'GET /api/copies/c1/final-pdf': json(200, { url: '/final.pdf', expires_in: 300 }),
+        'POST /api/copies/c1/reopen': () => {
+          status = 'READY'
+          return json(200, { id: 'c1', status: 'READY' })
+        },
+      }),
+    )
+    await loadMe()
+    await openDesk()
+    await until(() => expect(q('readonly-banner').dataset.kind).toBe('graded'))
+    expect(has('reopen-notice')).toBe(false)
+    q('reopen-button').click()
+    await flush()
+    q<HTMLButtonElement>('reopen-submit').click()
+    await flush()
+    expect(q('reopen-error').textContent).toContain('Say why')
+    expect(calls(all, 'POST', '/api/copies/c1/reopen')).toHaveLength(0)
+
+    typeInto(q<HTMLInputElement>('reopen-reason'), 'Q2 was marked on the wrong scale')
+    q<HTMLButtonElement>('reopen-submit').click()
+    await until(() => expect(calls(all, 'POST', '/api/copies/c1/reopen')).toHaveLength(1))
+    expect(calls(all, 'POST', '/api/copies/c1/reopen')[0]!.body).toEqual({ reason: 'Q2 was marked on the wrong scale' })
+    await until(() => expect(q('reopen-notice').textContent).toContain('Q2 was marked on the wrong scale'))
+  })
+
   it('open a copy read-only and take the lock only on request', async () => {
     const { calls: all } = mockFetch(deskRoutes({ 'GET /api/me': json(200, { user: staffAdmin, csrf_token: 'csrf' }) }))
     await loadMe()

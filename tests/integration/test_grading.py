@@ -463,8 +463,10 @@ def test_admin_reopen_keeps_the_previous_pdf_in_the_history(api, teacher, teache
     request(api, teacher, "POST", f"/api/copies/{copy_id}/finalize", {}, token)
     render_pump.until(api, teacher, copy_id, {"GRADED"})
     admin = account(api, "grader-admin", "admin")
-    assert request(api, teacher, "POST", f"/api/copies/{copy_id}/reopen", {})[0] == 403
-    status, copy = request(api, admin, "POST", f"/api/copies/{copy_id}/reopen", {})
+    reason = {"reason": "Question 2 was marked on the wrong scale."}
+    assert request(api, teacher, "POST", f"/api/copies/{copy_id}/reopen", reason)[0] == 403
+    assert request(api, admin, "POST", f"/api/copies/{copy_id}/reopen", {})[0] == 400  # a reason is required
+    status, copy = request(api, admin, "POST", f"/api/copies/{copy_id}/reopen", reason)
     assert status == 200 and copy["status"] == "READY"
     _, history = request(api, admin, "GET", f"/api/copies/{copy_id}/history")
     reopen = next(event for event in history["events"] if event["action"] == "copy.reopen")
@@ -474,6 +476,16 @@ def test_admin_reopen_keeps_the_previous_pdf_in_the_history(api, teacher, teache
     )
     actions = [event["action"] for event in history["events"]]
     assert actions.index("lock.acquire") < actions.index("copy.finalize") < actions.index("copy.graded")
+    assert reopen["metadata"]["reason"] == reason["reason"]
+
+    # its teacher is told why, on the desk and in their list, until the copy is finalised again
+    _, detail = request(api, teacher, "GET", f"/api/copies/{copy_id}")
+    assert detail["reopened"]["reason"] == reason["reason"]
+    _, mine = request(api, teacher, "GET", "/api/teacher/copies")
+    assert next(c for c in mine["copies"] if c["id"] == copy_id)["reopened"]["reason"] == reason["reason"]
+    _, lock = request(api, teacher, "POST", f"/api/copies/{copy_id}/lock", {})
+    assert request(api, teacher, "POST", f"/api/copies/{copy_id}/finalize", {}, lock["token"])[0] == 202
+    assert request(api, teacher, "GET", f"/api/copies/{copy_id}/status")[1]["reopened"] is None
 
 
 def test_a_teacher_gets_403_on_every_route_of_a_copy_not_dispatched_to_them(api, teacher_id):
@@ -583,7 +595,7 @@ def test_reopen_removes_both_final_pdfs_and_keeps_them_in_the_audit(api, teacher
     graded = Copy.get(copy_id)
     admin = account(api, "final-pdf-admin", "admin")
 
-    assert request(api, admin, "POST", f"/api/copies/{copy_id}/reopen", {})[0] == 200
+    assert request(api, admin, "POST", f"/api/copies/{copy_id}/reopen", {"reason": "Recount q1."})[0] == 200
 
     reopened = Copy.get(copy_id, consistent_read=True)
     assert reopened.final_pdf_key is None and reopened.final_masked_pdf_key is None

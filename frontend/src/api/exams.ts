@@ -137,6 +137,7 @@ export interface CopySummary {
   teacher_id: Id | null
   teacher_username: string | null
   student: { id: Id; name: string } | null
+  reopened?: { reason: string; at: string } | null
 }
 
 export interface Suggestion {

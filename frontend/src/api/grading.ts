@@ -14,6 +14,12 @@ import type { CopyStatus, MarkingScheme } from './exams'
 // Types of the API contract
 // ---------------------------------------------------------------------------
 
+/** Why and when an admin reopened a graded copy (until it is finalised again). */
+export interface Reopened {
+  reason: string
+  at: string
+}
+
 export interface TeacherCopy {
   id: Id
   exam_id: Id
@@ -22,6 +28,7 @@ export interface TeacherCopy {
   status: CopyStatus
   page_count: number
   updated_at: string | null
+  reopened?: Reopened | null
 }
 
 export interface CopyPage {
@@ -108,12 +115,13 @@ export interface CopyDetail {
   grading_error: string | null
   grading_attempts: number
   final_pdf_available: boolean
+  reopened?: Reopened | null
 }
 
 /** GET /api/copies/{id}/status: what changes while a copy is open (no page URLs; cheap to poll). */
 export type CopyState = Pick<
   CopyDetail,
-  'id' | 'exam_id' | 'status' | 'lock' | 'grading_error' | 'grading_attempts' | 'final_pdf_available'
+  'id' | 'exam_id' | 'status' | 'lock' | 'grading_error' | 'grading_attempts' | 'final_pdf_available' | 'reopened'
 > & { version: number; updated_at: string }
 
 export interface LockGrant {
@@ -259,6 +267,11 @@ export const gradingApi = {
 
   finalize(id: Id, token: string | null): Promise<FinalizeResult> {
     return request<FinalizeResult>(copyPath(id, '/finalize'), { method: 'POST', headers: lockHeader(token) })
+  },
+
+  /** Admin: GRADED → READY with the reason its teacher is shown. */
+  reopen(id: Id, reason: string): Promise<{ id: Id; status: CopyStatus }> {
+    return request<{ id: Id; status: CopyStatus }>(copyPath(id, '/reopen'), { method: 'POST', body: { reason } })
   },
 
   retry(id: Id): Promise<FinalizeResult> {
