@@ -732,7 +732,7 @@ describe('teacher dashboard', () => {
         copies: [
           { id: 'c2', exam_id: 'e1', exam_name: 'Maths', anonymous_id: 'A-002', status: 'GRADED', page_count: 4, updated_at: '2025-06-12T10:00:00Z' },
           { id: 'c1', exam_id: 'e1', exam_name: 'Maths', anonymous_id: 'A-001', status: 'READY', page_count: 4, updated_at: null },
-          { id: 'c9', exam_id: 'e2', exam_name: 'History', anonymous_id: 'H-010', status: 'LOCKED', page_count: 2, updated_at: null },
+          { id: 'c9', exam_id: 'e2', exam_name: 'History', anonymous_id: 'H-010', status: 'LOCKED', page_count: 2, updated_at: null, reopened: { reason: 'Recount Q1', at: '2025-06-12T09:00:00Z' } },
         ],
       }),
     })
@@ -745,6 +745,7 @@ describe('teacher dashboard', () => {
       ['A-001', 'READY'],
       ['A-002', 'GRADED'],
     ])
+    expect(allByTestId(root(), 'teacher-copy-reopened').map((p) => p.textContent?.trim())).toEqual(['Reopened: Recount Q1'])
     expect(q('teacher-count-to-grade').textContent).toBe('2')
     expect(q('teacher-count-graded').textContent).toBe('1')
     const links = allByTestId<HTMLAnchorElement>(root(), 'grade-link')
