@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from chalicelib.domain.csv_format import FRENCH_EXCEL  # Pronote's own dialect, whatever the default
 from chalicelib.domain.csv_safety import safe_cell  # the one guard; still importable from here
 
 __all__ = [
@@ -38,7 +37,7 @@ def grade_on_20(total: Decimal, max_points: Decimal) -> Decimal:
 
 def french_decimal(value: Decimal) -> str:
     """Two decimals, rounded half-up, with a decimal comma: ``15.555`` → ``"15,56"``."""
-    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)).replace(".", ",")
+    return FRENCH_EXCEL.number(value, places=2)
 
 
 def _date(iso: str | None) -> str:
@@ -49,20 +48,21 @@ def _date(iso: str | None) -> str:
 
 
 def pronote_csv(lines: list[PronoteLine]) -> bytes:
-    """The whole file, bytes exactly as Pronote imports them."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for line in lines:
-        writer.writerow(
-            (
-                safe_cell(line.last_name),
-                safe_cell(line.first_name),
-                _date(line.birth_date),
-                safe_cell(line.subject),
-                french_decimal(grade_on_20(line.total, line.max_points)),
-                french_decimal(line.coefficient).removesuffix(",00"),
-                safe_cell(line.comment, COMMENT_LIMIT),
-            )
-        )
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    """The whole file, bytes exactly as Pronote imports them (never another dialect)."""
+    return FRENCH_EXCEL.encode(
+        [
+            HEADER,
+            *(
+                (
+                    safe_cell(line.last_name),
+                    safe_cell(line.first_name),
+                    _date(line.birth_date),
+                    safe_cell(line.subject),
+                    french_decimal(grade_on_20(line.total, line.max_points)),
+                    french_decimal(line.coefficient).removesuffix(",00"),
+                    safe_cell(line.comment, COMMENT_LIMIT),
+                )
+                for line in lines
+            ),
+        ]
+    )

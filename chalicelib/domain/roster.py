@@ -1,7 +1,9 @@
-"""Roster CSV parsing: the Pronote export and the plain header form, comma or semicolon, BOM or not.
+"""Roster CSV parsing: columns found by their header names (French or English, any order).
 
-A structural problem (encoding, header, size) rejects the whole file; a bad line is reported with its
-number and skipped.
+Accepted: UTF-8 with or without BOM, else Windows-1252 (French Excel's "CSV (séparateur: point-virgule)");
+``,``, ``;`` or tab between the columns, detected on the header line. Pronote's export (its combined
+``Élèves`` column, NOM Prénom) is one such file. A structural problem (encoding, header, size) rejects
+the whole file; a bad line is reported with its number and skipped.
 """
 
 from __future__ import annotations
@@ -10,15 +12,42 @@ import csv
 import io
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_FIELD = 120
 
-PRONOTE_HEADER = ("eleves", "ne(e) le", "adresse e-mail", "classe", "groupe")
-PLAIN_HEADER = ("last_name", "first_name", "email", "class", "group", "student_number")
+UTF8_BOM = b"\xef\xbb\xbf"
+DELIMITERS = (";", ",", "\t")
+
+#: Korrigo field → header names it is known by, as ``header_key`` writes them.
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "last_name": ("nom", "nom de famille", "nom eleve", "last name", "lastname", "surname", "family name"),
+    "first_name": ("prenom", "prenoms", "prenom eleve", "first name", "firstname", "given name"),
+    "full_name": ("eleves", "eleve", "nom prenom", "nom et prenom"),
+    "email": (
+        "email", "e-mail", "e mail", "mail", "courriel", "adresse e-mail", "adresse email", "adresse mail",
+        "adresse courriel", "email address", "e-mail address",
+    ),
+    "class_name": ("classe", "class", "class name", "division"),
+    "group": ("groupe", "groupes", "group", "groups"),
+    "student_number": (
+        "numero", "numero eleve", "n° eleve", "n°", "no eleve", "num eleve", "ine", "numero ine",
+        "identifiant eleve", "student number", "student no", "student id",
+    ),
+    "birth_date": (
+        "ne(e) le", "ne le", "nee le", "date de naissance", "naissance", "birth date", "birthdate",
+        "date of birth", "dob",
+    ),
+}
+_FIELD_OF = {name: key for key, names in COLUMN_NAMES.items() for name in names}
+_EXPECTED = (
+    "a last name (Nom, last_name) and a first name (Prénom, first_name), or Pronote's Élèves column; "
+    "optional: e-mail (Adresse E-mail, email), class (Classe, class), group (Groupe, group), student "
+    "number (Numéro, INE, student_number), birth date (Né(e) le, Date de naissance, birth_date)"
+)
 
 
 class RosterFileError(ValueError):
@@ -47,6 +76,29 @@ class LineError:
     message: str
 
 
+@dataclass(frozen=True)
+class RosterFile:
+    """A parsed roster: its rows, its line errors and how its columns were read."""
+
+    rows: list[RosterRow]
+    errors: list[LineError]
+    #: Korrigo field → the header of the file's column read for it (as written in the file).
+    columns: dict[str, str]
+    #: Headers of the columns that were not read.
+    ignored: list[str] = field(default_factory=list)
+    encoding: str = "UTF-8"
+    delimiter: str = ","
+
+    def mapping(self) -> dict:
+        """How the file was read, for the import's answer (JSON-ready)."""
+        return {
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "columns": dict(self.columns),
+            "ignored": list(self.ignored),
+        }
+
+
 def fold(text: str) -> str:
     """Lower-case without accents and with single spaces (for headers and identity keys)."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -54,22 +106,78 @@ def fold(text: str) -> str:
     return re.sub(r"\s+", " ", stripped).strip().lower()
 
 
+def header_key(cell: str) -> str:
+    """``" Adresse_E-mail "`` → ``"adresse e-mail"``: how a header is looked up in ``COLUMN_NAMES``."""
+    return re.sub(r"[\s_.:]+", " ", fold(cell)).strip()
+
+
 def identity_key(last_name: str, first_name: str, birth_date: str | None) -> str:
     """How a student without an e-mail is recognised on a later import."""
     return f"{fold(last_name)}|{fold(first_name)}|{birth_date or ''}"
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes) -> tuple[str, str]:
+    """The file's text and encoding name: UTF-8 (BOM or not), else Windows-1252; never binary."""
     if len(data) > MAX_BYTES:
         raise RosterFileError(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB.")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise RosterFileError("The file is not UTF-8 text (export it as CSV UTF-8).") from error
+    not_text = RosterFileError(
+        "The file is not a CSV text file (it contains binary data or control characters). Save it from "
+        "the spreadsheet as CSV (UTF-8, or “CSV (séparateur: point-virgule)”)."
+    )
+    if data.startswith(UTF8_BOM):
+        candidates = (("utf-8", "UTF-8 with BOM", data[len(UTF8_BOM) :]),)
+    else:
+        candidates = (("utf-8", "UTF-8", data), ("cp1252", "Windows-1252", data))
+    for codec, name, raw in candidates:
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in text):
+            raise not_text
+        return text, name
+    raise not_text
 
 
-def _dialect(first_line: str) -> str:
-    return ";" if first_line.count(";") >= first_line.count(",") else ","
+def _delimiter(first_line: str) -> str:
+    """The separator used most often outside quotes on the header line (``;`` wins a tie)."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for ch in first_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    return max(DELIMITERS, key=lambda d: counts[d])
+
+
+def _columns(header: list[str]) -> tuple[dict[str, int], dict[str, str], list[str]]:
+    """Field → column index, field → header as written, ignored headers; refuses an unusable header."""
+    index: dict[str, int] = {}
+    written: dict[str, str] = {}
+    ignored: list[str] = []
+    for position, cell in enumerate(header):
+        name = cell.strip()
+        key = _FIELD_OF.get(header_key(cell)) or _FIELD_OF.get(header_key(cell.replace("-", " ")))
+        if key is None:
+            if name:
+                ignored.append(name)
+            continue
+        if key in index:
+            raise RosterFileError(
+                f"Two columns hold the same information: “{written[key]}” and “{name}”. Keep one of them."
+            )
+        index[key], written[key] = position, name
+    has_names = "last_name" in index and "first_name" in index
+    if not has_names and "full_name" not in index:
+        found = ", ".join(f"“{cell.strip()}”" for cell in header if cell.strip()) or "none"
+        raise RosterFileError(f"No name column found. Columns of the file: {found}. Expected: {_EXPECTED}.")
+    unused = ("full_name",) if has_names else ("last_name", "first_name")
+    for key in unused:
+        if key in index:
+            ignored.append(written.pop(key))
+            del index[key]
+    return index, written, ignored
 
 
 def split_pronote_name(cell: str) -> tuple[str, str]:
@@ -122,26 +230,25 @@ def _clean(value: str | None) -> str | None:
 
 
 def parse_roster(data: bytes) -> tuple[list[RosterRow], list[LineError]]:
+    """Parse a roster file into its rows and line errors (see ``read_roster``)."""
+    roster = read_roster(data)
+    return roster.rows, roster.errors
+
+
+def read_roster(data: bytes) -> RosterFile:
     """Parse a roster file; raises ``RosterFileError`` when nothing can be imported."""
-    text = _decode(data)
+    text, encoding = _decode(data)
     lines = text.splitlines()
     if not lines or not lines[0].strip():
         raise RosterFileError("The file is empty.")
-    reader = csv.reader(io.StringIO(text), delimiter=_dialect(lines[0]))
+    delimiter = _delimiter(lines[0])
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        header = tuple(fold(cell) for cell in next(reader))
+        header = next(reader)
     except csv.Error as error:
         raise RosterFileError(f"The header line cannot be read: {error}.") from error
-    if header[: len(PRONOTE_HEADER)] == PRONOTE_HEADER:
-        pronote = True
-    elif header[: len(PLAIN_HEADER)] == PLAIN_HEADER:
-        pronote = False
-    else:
-        raise RosterFileError(
-            "Unknown header: expected the Pronote export (Élèves;Né(e) le;Adresse E-mail;Classe;Groupe) "
-            "or last_name,first_name,email,class,group,student_number."
-        )
-    width = len(PRONOTE_HEADER if pronote else PLAIN_HEADER)
+    index, written, ignored = _columns(header)
+    width = max(index.values()) + 1
     rows: list[RosterRow] = []
     errors: list[LineError] = []
     seen: dict[str, int] = {}
@@ -156,7 +263,7 @@ def parse_roster(data: bytes) -> tuple[list[RosterRow], list[LineError]]:
                 errors.append(LineError(line, f"expected {width} columns, found {len(cells)}"))
                 continue
             try:
-                row = _row(cells, line, pronote)
+                row = _row({key: cells[position] for key, position in index.items()}, line)
             except ValueError as error:
                 errors.append(LineError(line, str(error)))
                 continue
@@ -167,7 +274,7 @@ def parse_roster(data: bytes) -> tuple[list[RosterRow], list[LineError]]:
             rows.append(row)
     except csv.Error as error:
         raise RosterFileError(f"Line {reader.line_num} cannot be read: {error}.") from error
-    return rows, errors
+    return RosterFile(rows, errors, written, ignored, encoding, delimiter)
 
 
 def _duplicate(row: RosterRow, seen: dict[str, int]) -> str | None:
@@ -190,14 +297,12 @@ def _duplicate(row: RosterRow, seen: dict[str, int]) -> str | None:
     return None
 
 
-def _row(cells: list[str], line: int, pronote: bool) -> RosterRow:
-    if pronote:
-        name, born, email, class_name, group = cells[:5]
-        last_name, first_name = split_pronote_name(name.strip())
-        number = None
+def _row(cells: dict[str, str], line: int) -> RosterRow:
+    """One line's cells by Korrigo field → a valid row, or ``ValueError`` saying what is wrong."""
+    if "full_name" in cells:
+        last_name, first_name = split_pronote_name(cells["full_name"].strip())
     else:
-        last_name, first_name, email, class_name, group, number = cells[:6]
-        born = ""
+        last_name, first_name = cells["last_name"], cells["first_name"]
     last_name, first_name = _clean(last_name), _clean(first_name)
     if not last_name or not first_name:
         raise ValueError("the last name and the first name are required")
@@ -205,11 +310,11 @@ def _row(cells: list[str], line: int, pronote: bool) -> RosterRow:
         line,
         last_name,
         first_name,
-        _email(email),
-        _birth_date(born, line),
-        _clean(class_name),
-        _clean(group),
-        _clean(number),
+        _email(cells.get("email", "")),
+        _birth_date(cells.get("birth_date", ""), line),
+        _clean(cells.get("class_name")),
+        _clean(cells.get("group")),
+        _clean(cells.get("student_number")),
     )
     if not (row.email or row.student_number or row.birth_date):
         raise ValueError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from chalicelib.access import ADMIN, STAFF, STUDENT
+from chalicelib.domain import csv_format
 from chalicelib.services import results
 from chalicelib.web import RequestContext, csv_response, empty_response, endpoint
 
@@ -27,13 +28,16 @@ def unrelease(ctx: RequestContext, exam_id: str):
 
 @endpoint(blueprint, "/api/exams/{exam_id}/export.csv", methods=["GET"], access=ADMIN)
 def export_csv(ctx: RequestContext, exam_id: str):
-    """Results CSV (with identities)."""
-    return csv_response(*results.results_csv(exam_id, actor=ctx.caller, origin=ctx.origin))
+    """Results CSV (with identities), for Excel in French by default: UTF-8 with BOM, ``;``, decimal
+    commas (``14,25``), CRLF. ``?format=rfc``: ``,`` and decimal points without BOM, for other tools;
+    ``?format=excel`` names the default; any other value is a 400 (nothing exported, nothing audited)."""
+    dialect = csv_format.dialect_named(ctx.query("format"))
+    return csv_response(*results.results_csv(exam_id, actor=ctx.caller, origin=ctx.origin, dialect=dialect))
 
 
 @endpoint(blueprint, "/api/exams/{exam_id}/pronote.csv", methods=["GET"], access=ADMIN)
 def export_pronote(ctx: RequestContext, exam_id: str):
-    """The Pronote import file."""
+    """The Pronote import file, in the one format Pronote imports (no ``?format=``)."""
     return csv_response(*results.pronote_export(exam_id, actor=ctx.caller, origin=ctx.origin))
 
 

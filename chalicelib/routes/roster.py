@@ -8,6 +8,7 @@ from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.access import ADMIN
+from chalicelib.domain import csv_format
 from chalicelib.domain.roster import MAX_BYTES, MAX_ROWS
 from chalicelib.errors import PayloadTooLarge
 from chalicelib.services import account_jobs, credentials, exams, roster, students
@@ -35,13 +36,15 @@ def import_roster(ctx: RequestContext, exam_id: str):
     data = ctx.request.raw_body or b""
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge("The roster file is larger than 2 MB.")
-    job, errors = account_jobs.start_roster_import(exam_id, data, actor=ctx.caller, origin=ctx.origin)
+    job, roster_file = account_jobs.begin_roster_import(exam_id, data, actor=ctx.caller, origin=ctx.origin)
+    errors = roster_file.errors
     return json_response(
         {
             "job_id": job.id,
             "status": job.status,
             "total": int(job.total),
             "errors": [{"line": error.line, "message": error.message} for error in errors],
+            "mapping": roster_file.mapping(),
         },
         202,
     )
@@ -65,16 +68,22 @@ def get_account_job(ctx: RequestContext, exam_id: str, job_id: str):
     blueprint, "/api/exams/{exam_id}/account-jobs/{job_id}/credentials", methods=["GET"], access=ADMIN
 )
 def download_job_credentials(ctx: RequestContext, exam_id: str, job_id: str):
-    """The job's credentials sheet (CSV attachment), once, for the admin who started the job."""
+    """The job's credentials sheet (CSV attachment), once, for the admin who started the job.
+
+    For Excel in French by default (UTF-8 with BOM, ``;``, CRLF); ``?format=rfc``: ``,`` without BOM.
+    Any other ``format`` is a 400 that leaves the sheet downloadable.
+    """
+    dialect = csv_format.dialect_named(ctx.query("format"))
     data = account_jobs.take_credentials(exam_id, job_id, ctx.caller, ctx.origin)
-    return csv_response(f"credentials-{exam_id[:8]}-{job_id[:8]}.csv", data)
+    return csv_response(f"credentials-{exam_id[:8]}-{job_id[:8]}.csv", csv_format.rewrite(data, dialect))
 
 
 @endpoint(blueprint, "/api/credentials/{token}", methods=["GET"], access=ADMIN)
 def download_credentials(ctx: RequestContext, token: str):
-    """A one-time credentials sheet of a single student (CSV attachment)."""
+    """A one-time credentials sheet of a single student (CSV attachment); ``?format=`` as for a job's."""
+    dialect = csv_format.dialect_named(ctx.query("format"))
     exam_id, data = credentials.take_sheet(token, ctx.caller, ctx.origin)
-    return csv_response(f"credentials-{exam_id[:8]}.csv", data)
+    return csv_response(f"credentials-{exam_id[:8]}.csv", csv_format.rewrite(data, dialect))
 
 
 @endpoint(blueprint, "/api/exams/{exam_id}/students", methods=["GET"], access=ADMIN)

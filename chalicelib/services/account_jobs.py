@@ -25,7 +25,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from chalicelib import aws, storage
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.roles import PrincipalKind
-from chalicelib.domain.roster import LineError, RosterFileError, RosterRow, parse_roster
+from chalicelib.domain.roster import LineError, RosterFile, RosterFileError, RosterRow, read_roster
 from chalicelib.errors import BadRequest, NotFound
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.jobs import AccountJob, CredentialPart, JobLineError
@@ -102,10 +102,13 @@ def _start(
     return job
 
 
-def start_roster_import(
+def begin_roster_import(
     exam_id: str, data: bytes, *, actor: Principal, origin: Origin
-) -> tuple[AccountJob, list[LineError]]:
-    """Validate a roster file and queue its import; a structural error imports nothing (400)."""
+) -> tuple[AccountJob, RosterFile]:
+    """Validate a roster file and queue its import; a structural error imports nothing (400).
+
+    The parsed file comes back too: its line errors and how its columns were read (``mapping()``).
+    """
     settings = get_settings()
     exams.get_exam(exam_id)
     ratelimit.consume(
@@ -115,7 +118,7 @@ def start_roster_import(
         "Too many roster imports. Try again later.",
     )
     try:
-        rows, errors = parse_roster(data)
+        roster = read_roster(data)
     except RosterFileError as error:
         audit.record(
             "roster.import",
@@ -128,7 +131,7 @@ def start_roster_import(
             metadata={"reason": str(error)},
         )
         raise BadRequest(str(error), extra={"errors": []}) from error
-    job = _start(exam_id, ROSTER_IMPORT, actor, [asdict(row) for row in rows], errors)
+    job = _start(exam_id, ROSTER_IMPORT, actor, [asdict(row) for row in roster.rows], roster.errors)
     audit.record(
         "roster.import_started",
         actor=actor,
@@ -136,9 +139,15 @@ def start_roster_import(
         target_type="exam",
         target_id=exam_id,
         exam_id=exam_id,
-        metadata={"job_id": job.id, "rows": len(rows), "errors": len(errors)},
+        metadata={
+            "job_id": job.id,
+            "rows": len(roster.rows),
+            "errors": len(roster.errors),
+            "encoding": roster.encoding,
+            "columns": sorted(roster.columns),
+        },
     )
-    return job, errors
+    return job, roster
 
 
 def start_password_reset(

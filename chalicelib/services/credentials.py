@@ -10,9 +10,7 @@ id (the function writes them, the API reads them once). Sheets are French-Excel 
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Iterable
 from datetime import timedelta
@@ -20,6 +18,8 @@ from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import DeleteError, DoesNotExist
 
+from chalicelib.domain import csv_format
+from chalicelib.domain.csv_format import CsvDialect
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.pronote import safe_cell
 from chalicelib.errors import NotFound
@@ -36,14 +36,17 @@ HEADER = ("last_name", "first_name", "sign_in", "initial_password")
 SheetRow = tuple[str, str, str, str]  # last name, first name, sign-in (e-mail or sign-in id), password
 
 
-def sheet_csv(rows: Iterable[SheetRow]) -> bytes:
-    """The credentials sheet: BOM, ``;``, CRLF, user text guarded against spreadsheet formulas."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for last_name, first_name, sign_in, password in rows:
-        writer.writerow((safe_cell(last_name), safe_cell(first_name), safe_cell(sign_in), password))
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+def sheet_csv(rows: Iterable[SheetRow], dialect: CsvDialect = csv_format.DEFAULT) -> bytes:
+    """The credentials sheet in ``dialect`` (default: French Excel), user text guarded against formulas."""
+    return dialect.encode(
+        [
+            HEADER,
+            *(
+                (safe_cell(last_name), safe_cell(first_name), safe_cell(sign_in), password)
+                for last_name, first_name, sign_in, password in rows
+            ),
+        ]
+    )
 
 
 def _fernet(key: bytes) -> Fernet:

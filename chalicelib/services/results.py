@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from decimal import Decimal
@@ -12,7 +10,8 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import storage
-from chalicelib.domain import copy_status
+from chalicelib.domain import copy_status, csv_format
+from chalicelib.domain.csv_format import CsvDialect
 from chalicelib.domain.csv_safety import safe_cell
 from chalicelib.domain.marking_scheme import leaves
 from chalicelib.domain.principal import Origin, Principal
@@ -141,7 +140,9 @@ def _graded(exam_id: str) -> tuple[Exam, list[Copy], dict[str, ScoreSheet]]:
     return exam, copies, _sheets(copies)
 
 
-def _export_guard(actor: Principal, exam_id: str, kind: str, origin: Origin) -> None:
+def _export_guard(
+    actor: Principal, exam_id: str, kind: str, origin: Origin, dialect: CsvDialect = csv_format.FRENCH_EXCEL
+) -> None:
     ratelimit.consume(f"export:{actor.id}", EXPORTS_PER_HOUR, 3600, "Too many exports. Try again later.")
     audit.record(
         "exam.export",
@@ -150,21 +151,22 @@ def _export_guard(actor: Principal, exam_id: str, kind: str, origin: Origin) -> 
         target_type="exam",
         target_id=exam_id,
         exam_id=exam_id,
-        metadata={"format": kind},
+        metadata={"format": kind, "dialect": dialect.name},
     )
 
 
-def results_csv(exam_id: str, *, actor: Principal, origin: Origin) -> tuple[str, bytes]:
-    """Every graded copy with identity, total, grade on 20 and each question (409 when none)."""
+def results_csv(
+    exam_id: str, *, actor: Principal, origin: Origin, dialect: CsvDialect = csv_format.DEFAULT
+) -> tuple[str, bytes]:
+    """Every graded copy with identity, total, grade on 20 and each question (409 when none), in
+    ``dialect`` (default: French Excel, ``;`` and decimal commas)."""
     exam, copies, sheets = _graded(exam_id)
     if not copies:
         raise Conflict("No copy of this exam is graded yet.")
-    _export_guard(actor, exam_id, "results", origin)
+    _export_guard(actor, exam_id, "results", origin, dialect)
     students = {s.id: s for s in Student.batch_get([c.student_id for c in copies if c.student_id])}
     questions = leaves((exam.marking_scheme or {}).get("nodes", []))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(
+    rows = [
         [
             "anonymous_id",
             "last_name",
@@ -177,26 +179,27 @@ def results_csv(exam_id: str, *, actor: Principal, origin: Origin) -> tuple[str,
             *[safe_cell(q.label) for q in questions],
             "appreciation",
         ]
-    )
+    ]
+    number = dialect.number
     for copy in sorted(copies, key=lambda c: c.anonymous_id):
         sheet, student = sheets.get(copy.id), students.get(copy.student_id or "")
         scores = (sheet.scores if sheet else None) or {}
         total = Decimal(str(sheet.total)) if sheet else Decimal(0)
-        writer.writerow(
+        rows.append(
             [
                 safe_cell(copy.anonymous_id),
                 safe_cell(student.last_name) if student else "",
                 safe_cell(student.first_name) if student else "",
                 safe_cell(student.email) if student else "",
                 safe_cell(student.class_name) if student else "",
-                str(total),
-                str(exam.max_points),
-                str(grade_on_20(total, Decimal(str(exam.max_points))).quantize(Decimal("0.01"))),
-                *[scores.get(q.id, "") for q in questions],
+                number(total),
+                number(exam.max_points),
+                number(grade_on_20(total, Decimal(str(exam.max_points))), places=2),
+                *[number(scores.get(q.id)) for q in questions],
                 safe_cell(sheet.appreciation if sheet else "", 500),
             ]
         )
-    return f"resultats-{_ascii_slug(exam.name)}.csv", ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return f"resultats-{_ascii_slug(exam.name)}.csv", dialect.encode(rows)
 
 
 def pronote_export(exam_id: str, *, actor: Principal, origin: Origin) -> tuple[str, bytes]:

@@ -3,6 +3,7 @@
  * jobs (202 at once, then the job's progress), and the one-time credentials
  * sheet of a finished job. Same conventions as `client.ts`.
  */
+import type { RosterMapping } from '../lib/rosterFile'
 import { request, type Id } from './client'
 import type { LineError } from './exams'
 
@@ -31,6 +32,8 @@ export interface RosterImportAccepted {
   status: AccountJobStatus
   total: number
   errors: LineError[]
+  /** How the file was read: encoding, separator, which column holds which field, ignored columns. */
+  mapping?: RosterMapping
 }
 
 export const FINISHED_STATUSES: readonly AccountJobStatus[] = ['DONE', 'FAILED']

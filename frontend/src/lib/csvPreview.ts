@@ -1,10 +1,12 @@
 /**
  * Preview of a CSV file before import (display only: the server parses the
- * file for real). Handles `;` or `,`, quoted cells and a UTF-8 BOM.
+ * file for real). Handles `;`, `,` or tab, quoted cells and a UTF-8 BOM.
  */
 
+export type Delimiter = ';' | ',' | '\t'
+
 export interface CsvPreview {
-  delimiter: ';' | ','
+  delimiter: Delimiter
   /** First rows (header included), split into cells. */
   rows: string[][]
   /** Number of non-empty lines in the file (header included). */
@@ -44,10 +46,16 @@ export function splitCsvLine(line: string, delimiter: string): string[] {
   return cells.map((x) => x.trim())
 }
 
-export function detectDelimiter(headerLine: string): ';' | ',' {
-  const semicolons = headerLine.split(';').length - 1
-  const commas = headerLine.split(',').length - 1
-  return semicolons >= commas && semicolons > 0 ? ';' : ','
+/** The separator used most often outside quotes on the header line (`;` wins a tie, `,` when none). */
+export function detectDelimiter(headerLine: string): Delimiter {
+  const counts: Record<Delimiter, number> = { ';': 0, ',': 0, '\t': 0 }
+  let quoted = false
+  for (const c of headerLine) {
+    if (c === '"') quoted = !quoted
+    else if (!quoted && c in counts) counts[c as Delimiter] += 1
+  }
+  const best = ([';', ',', '\t'] as const).reduce((a, b) => (counts[b] > counts[a] ? b : a))
+  return counts[best] > 0 ? best : ','
 }
 
 export function previewCsv(text: string, maxRows = 6): CsvPreview {

@@ -1,8 +1,8 @@
-"""Roster files: both CSV forms, both separators, BOM or not, per-line errors, structural refusals."""
+"""Roster files: headers by name in any order, UTF-8 or Windows-1252, `,` `;` or tab, errors, refusals."""
 
 import pytest
 
-from chalicelib.domain.roster import RosterFileError, parse_roster, split_pronote_name
+from chalicelib.domain.roster import RosterFileError, parse_roster, read_roster, split_pronote_name
 
 PRONOTE = (
     "Élèves;Né(e) le;Adresse E-mail;Classe;Groupe\r\n"
@@ -54,13 +54,101 @@ def test_duplicate_email_in_the_file_is_a_line_error():
     ("data", "fragment"),
     [
         (b"", "empty"),
-        (b"name;born\nDUPONT;1/1/2010\n", "Unknown header"),
-        ("Élèves;Né(e) le;Adresse E-mail;Classe;Groupe\nDUPONT Élo".encode("latin-1"), "UTF-8"),
+        (b"%PDF-1.7\n\x00\x01\x02\xff\xfe binary", "not a CSV text file"),
+        ("Nom;Prénom\r\nDUPONT;Élodie\r\n".encode("utf-16"), "not a CSV text file"),
+        (b"\xef\xbb\xbfNom;Pr\xe9nom\nDUPONT;Jean\n", "not a CSV text file"),
+        (b"Nom\x1b;Prenom\nA;B\n", "not a CSV text file"),
+        (b"Email;Classe\nx@y.org;3B\n", "No name column"),
+        ("Nom;Nom de famille;Prénom\nA;B;C\n".encode(), "Two columns hold the same information"),
     ],
 )
 def test_structural_errors_refuse_the_whole_file(data, fragment):
     with pytest.raises(RosterFileError, match=fragment):
         parse_roster(data)
+
+
+def test_a_file_without_a_name_column_names_its_columns_and_the_expected_ones():
+    with pytest.raises(RosterFileError) as refused:
+        parse_roster("Élève n°;Courriel;Classe\r\n1;a@lycee.example.org;3B\r\n".encode("cp1252"))
+    message = str(refused.value)
+    assert "“Élève n°”, “Courriel”, “Classe”" in message
+    assert "Nom, last_name" in message and "Prénom, first_name" in message and "Élèves" in message
+
+
+# ---------------------------------------------------------------- French Excel, any order, any separator
+
+
+def test_a_french_excel_file_in_windows_1252_with_semicolons_and_french_headers_imports():
+    data = (
+        "Nom;Prénom;Classe;Date de naissance\r\n"
+        "LEFÈVRE;Chloé;3ème B;03/04/2010\r\n"
+        "N'GUYEN;Anaïs;3ème B;15/09/2009\r\n"
+    ).encode("cp1252")
+    roster = read_roster(data)
+    assert roster.errors == []
+    assert [(r.last_name, r.first_name, r.class_name, r.birth_date) for r in roster.rows] == [
+        ("LEFÈVRE", "Chloé", "3ème B", "2010-04-03"),
+        ("N'GUYEN", "Anaïs", "3ème B", "2009-09-15"),
+    ]
+    assert roster.mapping() == {
+        "encoding": "Windows-1252",
+        "delimiter": ";",
+        "columns": {"last_name": "Nom", "first_name": "Prénom", "class_name": "Classe",
+                    "birth_date": "Date de naissance"},
+        "ignored": [],
+    }
+
+
+def test_a_utf8_bom_tab_separated_file_with_english_headers_in_another_order():
+    data = (
+        "\ufeffEmail\tGroup\tFirst Name\tStudent number\tLast_Name\tNotes\n"
+        "lea.martin@lycee.example.org\tG1\tLéa\tA123\tMartin\tlikes maths\n"
+        '"zoe@lycee.example.org"\t\t"Zoé"\tA124\t"Durand, Petit"\t\n'
+    ).encode()
+    roster = read_roster(data)
+    assert roster.errors == []
+    assert [(r.last_name, r.first_name, r.email, r.group, r.student_number) for r in roster.rows] == [
+        ("Martin", "Léa", "lea.martin@lycee.example.org", "G1", "A123"),
+        ("Durand, Petit", "Zoé", "zoe@lycee.example.org", None, "A124"),
+    ]
+    assert (roster.encoding, roster.delimiter, roster.ignored) == ("UTF-8 with BOM", "\t", ["Notes"])
+    assert roster.columns["last_name"] == "Last_Name" and roster.columns["student_number"] == "Student number"
+
+
+def test_last_name_first_name_email_is_enough():
+    roster = read_roster(b"last_name,first_name,email\nMartin,Lucas,lucas@lycee.example.org\n")
+    assert roster.errors == [] and roster.rows[0].email == "lucas@lycee.example.org"
+    assert (roster.rows[0].class_name, roster.rows[0].student_number, roster.rows[0].birth_date) == (
+        None, None, None)
+    assert roster.encoding == "UTF-8" and roster.delimiter == ","
+
+
+def test_quoted_headers_with_separators_inside_do_not_fool_the_delimiter():
+    roster = read_roster(b'"Nom";"Pr\xe9nom";"Adresse e-mail, personnelle";"Mail"\nA;B;;b@x.org\n')
+    assert roster.delimiter == ";" and roster.rows[0].email == "b@x.org"
+    assert roster.ignored == ["Adresse e-mail, personnelle"]
+
+
+@pytest.mark.parametrize(
+    ("header", "field"),
+    [
+        ("Courriel", "email"), ("E-mail", "email"), ("ADRESSE E-MAIL", "email"),
+        ("N° élève", "student_number"),
+        ("INE", "student_number"), ("Numéro", "student_number"), ("Né(e) le", "birth_date"),
+        ("birthdate", "birth_date"), ("Groupe", "group"), ("class", "class_name"), ("Surname", "last_name"),
+        ("prenom", "first_name"),
+    ],
+)
+def test_french_and_english_header_names_fold_accents_case_and_spaces(header, field):
+    others = {"last_name": "Prénom", "first_name": "Nom"}.get(field, "Nom;Prénom")
+    roster = read_roster(f"{others};{header}\n".encode())
+    assert roster.columns[field] == header
+
+
+def test_the_pronote_export_is_read_through_its_combined_name_column():
+    roster = read_roster(PRONOTE.encode())
+    assert roster.columns == {"full_name": "Élèves", "birth_date": "Né(e) le", "email": "Adresse E-mail",
+                              "class_name": "Classe", "group": "Groupe"}
 
 
 def test_pronote_names_split_capitals_from_first_names():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import parse_qs, urlparse
 
+from chalicelib.models.audit import AuditEvent
 from chalicelib.models.copies import Copy
 from chalicelib.models.exams import Exam
 from chalicelib.models.grading import ScoreSheet
@@ -216,9 +217,53 @@ def test_every_user_text_cell_of_both_exports_is_defused(api, admin):
         for path in ("export.csv", "pronote.csv")
     }
 
-    results = list(csv.reader(io.StringIO(exports["export.csv"])))
+    results = list(csv.reader(io.StringIO(exports["export.csv"]), delimiter=";"))
     pronote = list(csv.reader(io.StringIO(exports["pronote.csv"]), delimiter=";"))
     cells = [cell for row in results + pronote for cell in row]
     assert "HYPERLINK(\"http://x\")" in cells and "cmd@college.example.org" in cells and "3B" in cells
     assert {"Ivy", "SUM(A1)", "Q1", "Q2", "Maths"} <= set(cells)
     assert [cell for cell in cells if cell[:1] in ("=", "+", "-", "@", "\t", "\r")] == []
+
+
+def export(api, admin, exam_id: str, query: str = ""):
+    return api.http.get(f"/api/exams/{exam_id}/export.csv{query}", headers=admin.headers())
+
+
+def graded_for_export(api, admin) -> str:
+    exam_id, q = exam_with_scheme(api, admin)
+    student("jo", "BERNARD", "Jo")
+    graded(exam_id, "c-jo", "jo", q, (6.25, 8))
+    return exam_id
+
+
+def test_the_results_csv_opens_as_columns_in_french_excel_by_default(api, admin):
+    exam_id = graded_for_export(api, admin)
+    response = export(api, admin, exam_id)
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
+    data = response.body if isinstance(response.body, bytes) else response.body.encode()
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
+    header, row = [line.split(";") for line in data.decode("utf-8-sig").splitlines()]
+    assert header[5:10] == ["total", "max_points", "grade_on_20", "Q1", "Q2"]
+    assert row[0] == "AB-c-jo" and row[5:10] == ["14,25", "20", "14,25", "6,25", "8"]
+
+
+def test_format_rfc_gives_commas_and_decimal_points_without_bom_for_tools(api, admin):
+    exam_id = graded_for_export(api, admin)
+    response = export(api, admin, exam_id, "?format=rfc")
+    assert response.status_code == 200
+    text = response.body.decode("utf-8")
+    assert not text.startswith("\ufeff")
+    row = text.splitlines()[1].split(",")
+    assert row[0] == "AB-c-jo" and row[5:10] == ["14.25", "20", "14.25", "6.25", "8"]
+
+
+def test_an_unknown_format_is_a_400_that_exports_and_audits_nothing(api, admin):
+    exam_id = graded_for_export(api, admin)
+    for bad in ("xlsx", "", "RFC"):
+        response = export(api, admin, exam_id, f"?format={bad}")
+        assert response.status_code == 400
+        assert "format=rfc" in json.loads(response.body)["error"]["message"]
+    assert [e for e in AuditEvent.exam_index.query(exam_id) if e.action == "exam.export"] == []
+    assert export(api, admin, exam_id).status_code == 200
+    exports = [e for e in AuditEvent.exam_index.query(exam_id) if e.action == "exam.export"]
+    assert [event.metadata["dialect"] for event in exports] == ["excel"]

@@ -170,8 +170,8 @@ def test_the_sheet_cells_cannot_carry_spreadsheet_formulas(api, admin):
 
 def test_a_structural_error_imports_nothing(api, admin):
     exam = create_exam(api, admin)
-    response = import_roster(api, admin, exam["id"], "nom;prenom\nDUPONT;Élodie\n")
-    assert response.status_code == 400 and "header" in json.loads(response.body)["error"]["message"]
+    response = import_roster(api, admin, exam["id"], "name;born\nDUPONT;1/1/2010\n")
+    assert response.status_code == 400 and "No name column" in json.loads(response.body)["error"]["message"]
     assert sum(1 for _ in AccountJob.scan()) == 0 and sum(1 for _ in Student.scan()) == 0
 
 
@@ -238,3 +238,63 @@ def test_bulk_reset_refuses_students_of_other_rosters(api, admin):
 def test_teachers_cannot_start_account_jobs(api, teacher, path, content_type, body):
     headers = {**teacher.headers(), "Content-Type": content_type}
     assert api.http.post(path, headers=headers, body=body).status_code == 403
+
+
+# ----------------------------------------------------------------- credentials sheets: the CSV dialect
+
+
+def sheet_bytes(response) -> bytes:
+    assert response.status_code == 200, response.body
+    return response.body if isinstance(response.body, bytes) else response.body.encode()
+
+
+def test_the_job_sheet_opens_as_columns_in_french_excel_by_default(api, admin):
+    exam = create_exam(api, admin)
+    done = imported(api, admin, exam["id"], ROSTER)
+    data = sheet_bytes(api.http.get(done["credentials_csv_url"], headers=admin.headers()))
+    lines = data.decode("utf-8-sig").split("\r\n")
+    assert data.startswith(b"\xef\xbb\xbf") and lines[0] == "last_name;first_name;sign_in;initial_password"
+    assert lines[1].startswith("DUPONT;Élodie;elodie.dupont@lycee.example.org;")
+
+
+def test_format_rfc_gives_the_job_sheet_with_commas_and_no_bom(api, admin):
+    exam = create_exam(api, admin)
+    done = imported(api, admin, exam["id"], ROSTER)
+    data = sheet_bytes(api.http.get(done["credentials_csv_url"] + "?format=rfc", headers=admin.headers()))
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+    assert not data.startswith(b"\xef\xbb\xbf") and data.decode().startswith("last_name,first_name,")
+    assert (rows[0]["last_name"], rows[0]["sign_in"]) == ("DUPONT", "elodie.dupont@lycee.example.org")
+    dupont = next(s for s in Student.scan() if s.last_name == "DUPONT")
+    assert passwords.verify_password(dupont.password_hash, rows[0]["initial_password"])
+
+
+def test_an_unknown_format_is_a_400_that_leaves_the_one_time_sheets_downloadable(api, admin):
+    from tests.unit.routes.test_students import make_student
+
+    exam = create_exam(api, admin)
+    job_url = imported(api, admin, exam["id"], ROSTER)["credentials_csv_url"]
+    pupil = make_student(exam["id"], login_id="lucas.martin.482")
+    reset = api.http.post(f"/api/students/{pupil.id}/reset-password", headers=admin.headers(), body="")
+    student_url = json.loads(reset.body)["credentials_csv_url"]
+    for url in (job_url, student_url):
+        refused = api.http.get(url + "?format=xlsx", headers=admin.headers())
+        assert refused.status_code == 400 and "format=rfc" in json.loads(refused.body)["error"]["message"]
+    assert len(sheet_rows(api, admin, job_url)) == 2
+    rfc = sheet_bytes(api.http.get(student_url + "?format=rfc", headers=admin.headers())).decode("utf-8")
+    [row] = list(csv.DictReader(io.StringIO(rfc)))
+    assert (row["last_name"], row["sign_in"]) == ("MARTIN", "lucas.martin.482")
+
+
+def test_a_french_excel_file_imports_and_the_answer_says_how_its_columns_were_read(api, admin):
+    exam = create_exam(api, admin)
+    data = "Prénom;Nom;Date de naissance;Remarque\r\nÉlodie;DUPONT;03/02/2010;absente\r\n".encode("cp1252")
+    headers = {**admin.headers(), "Content-Type": "text/csv"}
+
+    response = api.http.post(f"/api/exams/{exam['id']}/roster", headers=headers, body=data)
+
+    assert response.status_code == 202, response.body
+    mapping = json.loads(response.body)["mapping"]
+    assert mapping["columns"] == {"first_name": "Prénom", "last_name": "Nom", "birth_date": "Date de naissance"}
+    assert mapping["ignored"] == ["Remarque"] and mapping["delimiter"] == ";"
+    run_account_jobs()
+    assert [(s.last_name, s.first_name) for s in Student.scan()] == [("DUPONT", "Élodie")]
