@@ -294,7 +294,9 @@ def test_a_french_excel_file_imports_and_the_answer_says_how_its_columns_were_re
 
     assert response.status_code == 202, response.body
     mapping = json.loads(response.body)["mapping"]
-    assert mapping["columns"] == {"first_name": "Prénom", "last_name": "Nom", "birth_date": "Date de naissance"}
+    assert mapping["columns"] == {
+        "first_name": "Prénom", "last_name": "Nom", "birth_date": "Date de naissance"
+    }
     assert mapping["ignored"] == ["Remarque"] and mapping["delimiter"] == ";"
     run_account_jobs()
     assert [(s.last_name, s.first_name) for s in Student.scan()] == [("DUPONT", "Élodie")]
