@@ -389,8 +389,10 @@ class Teacher:
         return False
 
     def take_lock(self, copy_id: str | None = None, operation: str | None = "lock") -> bool:
-        """Open the copy, then lock it, as the desk does."""
+        """From the dashboard, open the copy, then lock it, as a teacher does in the SPA."""
         path = f"/api/copies/{copy_id or self.copy_id}"
+        if self.call("dashboard" if operation else None, "GET", "/api/teacher/copies") is None:
+            return False
         if self.call("open copy" if operation else None, "GET", path) is None:
             return False
         answer = self.call(operation, "POST", f"{path}/lock", expect=(200, 201))

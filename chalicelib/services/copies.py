@@ -82,6 +82,7 @@ def list_copies(exam_id: str, caller: Principal) -> list[dict[str, Any]]:
         copies = sorted(
             Copy.teacher_index.query(caller.id, Copy.exam_id == exam.id), key=lambda copy: copy.anonymous_id
         )
+    copy_reads.remember(*copies)  # the desk opens one of them next: its exam is then known
     teacher_ids = {copy.teacher_id for copy in copies if copy.teacher_id}
     teachers = {user.id: user for user in User.batch_get(list(teacher_ids))} if teacher_ids else {}
     students: dict[str, Student] = {}
@@ -409,6 +410,7 @@ def history(copy: Copy, caller: Principal) -> list[dict[str, Any]]:
 def teacher_copies(caller: Principal) -> list[dict[str, Any]]:
     """The copies dispatched to the caller in exams they still grade, with the exam's name, anonymous."""
     copies = list(Copy.teacher_index.query(caller.id))
+    copy_reads.remember(*copies)  # the desk opens one of them next: its exam is then known
     exam_ids = list({copy.exam_id for copy in copies})
     graded_by_caller = {
         exam.id: exam.name

@@ -1,8 +1,9 @@
 """Who may see a copy, and reading a copy with what a request needs of it in one round trip.
 
-A copy never changes exam, so a warm API process remembers each copy's exam (``exam_of``): the copy, its
-exam and the copy's lock and score sheet then come back from one ``BatchGetItem`` (consistent reads).
-A process that does not know the copy yet reads the copy first, once.
+A copy never changes exam, so a warm API process remembers each copy's exam (``exam_of``) from any read
+or listing of it (the teacher's dashboard, the copies tab): the copy, its exam and the copy's lock and
+score sheet then come back from one ``BatchGetItem`` (consistent reads). A process that does not know
+the copy yet reads the copy first, once.
 
 Score saves use a snapshot of the exam (its marking scheme) kept from the last read of it (opening or
 locking the copy reads it): every write that relies on one checks the exam's version in its own
@@ -47,9 +48,10 @@ def exam_of(copy_id: str) -> str | None:
     return _EXAM_OF.get(copy_id)
 
 
-def remember(copy: Copy) -> None:
-    """Remember a copy's exam."""
-    _keep(_EXAM_OF, copy.id, copy.exam_id)
+def remember(*copies: Copy) -> None:
+    """Remember the exam of each copy (read one by one, or listed by the dashboard or the copies tab)."""
+    for copy in copies:
+        _keep(_EXAM_OF, copy.id, copy.exam_id)
 
 
 def forget_all() -> None:

@@ -96,3 +96,15 @@ def test_a_stale_score_version_is_refused_and_changes_nothing(api, locked):  # n
     assert response.status_code == 409
     saved = json.loads(call(api, teacher, "GET", f"/api/copies/{copy_id}").body)["scores"]
     assert saved["scores"] == FULL_MARKS and saved["version"] == 1
+
+
+def test_a_copy_listed_on_the_dashboard_opens_in_four_round_trips(api, locked):  # noqa: F811
+    from chalicelib.services import copy_reads
+
+    copy_id, teacher, _ = locked
+    copy_reads.forget_all()  # a process that has never read this copy
+    assert call(api, teacher, "GET", "/api/teacher/copies").status_code == 200
+
+    trips, response = round_trips(lambda: call(api, teacher, "GET", f"/api/copies/{copy_id}"))
+
+    assert response.status_code == 200 and trips <= 4, trips
