@@ -12,16 +12,31 @@ class KorrigoError(Exception):
     code = "bad_request"
 
     def __init__(
-        self, message: str, *, extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        params: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        self.reason = reason
+        self.params = params or {}
         self.extra = extra or {}
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
-        """The JSON body of the error response."""
-        return {"error": {"code": self.code, "message": self.message}, **self.extra}
+        """The JSON body of the error response: the stable ``code``, the English ``message``, and,
+        when known, the precise ``reason`` (a stable identifier the SPA words in the user's language)
+        with the ``params`` its sentence uses."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.reason:
+            error["reason"] = self.reason
+        if self.params:
+            error["params"] = self.params
+        return {"error": error, **self.extra}
 
 
 class BadRequest(KorrigoError):

@@ -6,6 +6,7 @@
 import { createApp, h, nextTick, type App } from 'vue'
 import { createMemoryHistory, createRouter, RouterView, type Router } from 'vue-router'
 import { routes } from '../src/router'
+import { i18n, setLocale, type Locale } from '../src/i18n'
 
 export interface Mounted {
   app: App
@@ -14,12 +15,17 @@ export interface Mounted {
   unmount: () => void
 }
 
-export async function mountAt(path: string): Promise<Mounted> {
+/**
+ * Mounts `path` in `locale` (English by default, the language these tests' texts were
+ * written in; French screens are tested by passing 'fr').
+ */
+export async function mountAt(path: string, locale: Locale = 'en'): Promise<Mounted> {
+  setLocale(locale)
   const root = document.createElement('div')
   document.body.appendChild(root)
   const router = createRouter({ history: createMemoryHistory(), routes })
   const app = createApp({ render: () => h(RouterView) })
-  app.use(router)
+  app.use(i18n).use(router)
   await router.push(path)
   await router.isReady()
   app.mount(root)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createApp, h, nextTick, reactive } from 'vue'
 import ScoreSidebar from '../src/components/grading/ScoreSidebar.vue'
+import { i18n, setLocale } from '../src/i18n'
 import {
   draftIsNewer,
   draftPayload,
@@ -145,7 +146,8 @@ describe('score sidebar on leaves of 0.3, 1.1 and 1.4 points', () => {
           onScore: (id: string, text: string) => (form.scores[id] = text),
         }),
     })
-    app.mount(root)
+    setLocale('en')
+    app.use(i18n).mount(root)
     await nextTick()
     const input = (id: string) => root.querySelector<HTMLInputElement>(`[data-testid="score-input"][data-node-id="${id}"]`)!
     const error = (id: string) => root.querySelector(`[data-testid="score-error"][data-node-id="${id}"]`)?.textContent?.trim() ?? null

@@ -7,6 +7,7 @@ import { bulkMessage } from '../src/composables/useStudentAccountActions'
 import { loadMe, resetSessionState } from '../src/stores/session'
 import { apiError, empty, json, mockFetch, staffAdmin } from './helpers'
 import { byTestId, flush, mountAt, typeInto, type Mounted } from './mount'
+import { i18n, setLocale } from '../src/i18n'
 
 const lucas: StudentAccount = {
   id: 's1',
@@ -28,7 +29,8 @@ function mountActions(students: StudentAccount[]): { root: HTMLElement; changed:
   host = document.createElement('div')
   document.body.appendChild(host)
   app = createApp({ render: () => h(StudentAccountActions, { ...props, onChanged: changed }) })
-  app.mount(host)
+  setLocale('en')
+  app.use(i18n).mount(host)
   return { root: host, changed }
 }
 

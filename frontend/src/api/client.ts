@@ -10,6 +10,8 @@
  *   login page (see `installAuthRedirect` in `src/stores/session.ts`).
  */
 
+import { currentLocale, has, t } from '../i18n'
+
 // ---------------------------------------------------------------------------
 // Types of the API contract
 // ---------------------------------------------------------------------------
@@ -103,6 +105,13 @@ export class ApiError extends Error {
    * some endpoints add next to `error` (`fields`, `errors`, `node_id`, `path`).
    */
   readonly details: Readonly<Record<string, unknown>> | null
+  /**
+   * Stable identifier of the precise cause (`error.reason`, e.g. `lock_expired`),
+   * which the interface turns into a sentence in the user's language; null when absent.
+   */
+  readonly reason: string | null
+  /** Values the sentence of `reason` may use (`error.params`). */
+  readonly params: Readonly<Record<string, unknown>>
 
   constructor(
     status: number,
@@ -117,18 +126,21 @@ export class ApiError extends Error {
     this.code = code
     this.retryAfter = retryAfter
     this.details = details
+    const envelope = details && isRecord(details.error) ? details.error : null
+    this.reason = envelope && typeof envelope.reason === 'string' ? envelope.reason : null
+    this.params = envelope && isRecord(envelope.params) ? envelope.params : {}
   }
 }
 
-/** Human message for a 429 answer. */
+/** Human message for a 429 answer, in the interface's language. */
 export function rateLimitMessage(retryAfterSeconds: number | null): string {
-  if (retryAfterSeconds === null) return 'Too many attempts. Try again later.'
+  if (retryAfterSeconds === null) return t('errors.rateLimited.later')
   if (retryAfterSeconds < 60) {
     const s = Math.max(1, Math.ceil(retryAfterSeconds))
-    return `Too many attempts. Try again in ${s} ${s === 1 ? 'second' : 'seconds'}.`
+    return t('errors.rateLimited.seconds', { n: s })
   }
   const m = Math.ceil(retryAfterSeconds / 60)
-  return `Too many attempts. Try again in ${m} ${m === 1 ? 'minute' : 'minutes'}.`
+  return t('errors.rateLimited.minutes', { n: m })
 }
 
 /** Parses `Retry-After`: either delay-seconds or an HTTP date. */
@@ -142,10 +154,26 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   return Math.max(0, Math.ceil((date - now) / 1000))
 }
 
-/** Message to show to a person for any error thrown by the client (or anything else). */
-export function errorMessage(err: unknown, fallback = 'Something went wrong. Please try again.'): string {
-  if (err instanceof ApiError) return err.message || fallback
-  return fallback
+/**
+ * Message to show to a person for any error thrown by the client (or anything else),
+ * in the interface's language: the sentence of the error's `reason` when the catalogue
+ * has one; else, in English, the server's own message; else the caller's `fallback`
+ * followed by the meaning of the error's code.
+ */
+export function errorMessage(err: unknown, fallback?: string): string {
+  if (err instanceof ApiError) {
+    if (err.reason && has(`errors.reason.${err.reason}`)) return t(`errors.reason.${err.reason}`, { ...err.params })
+    if (err.status === 429) return rateLimitMessage(err.retryAfter)
+    if (currentLocale() === 'en' && err.message) return err.message
+    const meaning = has(`errors.code.${err.code}`) ? t(`errors.code.${err.code}`) : statusMeaning(err.status)
+    return fallback ? `${fallback} ${meaning}` : meaning
+  }
+  return fallback ?? t('errors.generic')
+}
+
+function statusMeaning(status: number): string {
+  if (status >= 500) return t('errors.server', { status })
+  return t('errors.generic')
 }
 
 // ---------------------------------------------------------------------------

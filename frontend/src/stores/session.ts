@@ -3,6 +3,7 @@
  */
 import { reactive, readonly } from 'vue'
 import type { Router } from 'vue-router'
+import { t } from '../i18n'
 import {
   api,
   ApiError,
@@ -198,7 +199,7 @@ export function displayName(user: SessionUser): string {
 }
 
 export function roleLabel(role: Role): string {
-  return role === 'admin' ? 'Administrator' : role === 'teacher' ? 'Teacher' : 'Student'
+  return t(`common.roles.${role}`)
 }
 
 /** Only same-site absolute paths are accepted as `?next=` targets. */
