@@ -6,7 +6,7 @@ from chalice import Blueprint
 
 from chalicelib.access import ADMIN, STAFF, STUDENT
 from chalicelib.domain import csv_format
-from chalicelib.services import results
+from chalicelib.services import gradebook, results
 from chalicelib.web import RequestContext, csv_response, empty_response, endpoint
 
 blueprint = Blueprint(__name__)
@@ -39,6 +39,28 @@ def export_csv(ctx: RequestContext, exam_id: str):
 def export_pronote(ctx: RequestContext, exam_id: str):
     """The Pronote import file, in the one format Pronote imports (no ``?format=``)."""
     return csv_response(*results.pronote_export(exam_id, actor=ctx.caller, origin=ctx.origin))
+
+
+@endpoint(blueprint, "/api/exams/{exam_id}/gradebook", methods=["GET"], access=ADMIN)
+def exam_gradebook(ctx: RequestContext, exam_id: str):
+    """Students × questions: one row per copy (its student when identified, its status, its scores and
+    total) and one per roster student without a copy (admins only: it names the pupils)."""
+    return gradebook.gradebook(exam_id)
+
+
+@endpoint(blueprint, "/api/exams/{exam_id}/gradebook.csv", methods=["GET"], access=ADMIN)
+def exam_gradebook_csv(ctx: RequestContext, exam_id: str):
+    """The gradebook as a CSV (French headers; ``?format=excel|rfc`` as the results CSV), audited."""
+    dialect = csv_format.dialect_named(ctx.query("format"))
+    file = gradebook.gradebook_csv(exam_id, actor=ctx.caller, origin=ctx.origin, dialect=dialect)
+    return csv_response(*file)
+
+
+@endpoint(blueprint, "/api/exams/{exam_id}/release-check", methods=["GET"], access=ADMIN)
+def release_check(ctx: RequestContext, exam_id: str):
+    """What needs attention before release: students without a copy, copies not graded or not
+    identified, students who cannot sign in (releasing stays possible)."""
+    return gradebook.release_check(exam_id)
 
 
 @endpoint(blueprint, "/api/exams/{exam_id}/stats", methods=["GET"], access=STAFF)

@@ -105,9 +105,9 @@ def _own_released_copy(student: Principal, copy_id: str) -> tuple[Copy, Exam]:
         copy = Copy.get(copy_id, consistent_read=True)
         exam = Exam.get(copy.exam_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("No such result.") from error
+        raise NotFound("No such result.", reason="result_not_found") from error
     if copy.student_id != student.id or copy.status not in copy_status.FINISHED or exam.released_at is None:
-        raise NotFound("No such result.")
+        raise NotFound("No such result.", reason="result_not_found")
     return copy, exam
 
 
@@ -117,7 +117,8 @@ def student_result(student: Principal, copy_id: str) -> dict[str, Any]:
     return _result(copy, exam, _sheets([copy]).get(copy.id))
 
 
-def _ascii_slug(text: str) -> str:
+def ascii_slug(text: str) -> str:
+    """``text`` folded to ASCII letters, digits and dashes (file names), at most 60 characters."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^A-Za-z0-9]+", "-", folded).strip("-")[:60] or "copie"
 
@@ -127,8 +128,8 @@ def student_download(student: Principal, copy_id: str, origin: Origin) -> dict[s
     release checks."""
     copy, exam = _own_released_copy(student, copy_id)
     if not copy.final_pdf_key:
-        raise NotFound("No such result.")
-    name = f"{_ascii_slug(exam.name)}-{copy.anonymous_id}.pdf"
+        raise NotFound("No such result.", reason="result_not_found")
+    name = f"{ascii_slug(exam.name)}-{copy.anonymous_id}.pdf"
     url = storage.presigned_get(copy.final_pdf_key, download_name=name)
     audit.save(audit.copy_event("copy.download", copy, actor=student, origin=origin))
     return {"url": url, "expires_in": get_settings().download_url_seconds}
@@ -140,9 +141,10 @@ def _graded(exam_id: str) -> tuple[Exam, list[Copy], dict[str, ScoreSheet]]:
     return exam, copies, _sheets(copies)
 
 
-def _export_guard(
+def export_guard(
     actor: Principal, exam_id: str, kind: str, origin: Origin, dialect: CsvDialect = csv_format.FRENCH_EXCEL
 ) -> None:
+    """Every export: the caller's hourly budget (429 past it), then an ``exam.export`` audit event."""
     ratelimit.consume(f"export:{actor.id}", EXPORTS_PER_HOUR, 3600, "Too many exports. Try again later.")
     audit.record(
         "exam.export",
@@ -162,8 +164,8 @@ def results_csv(
     ``dialect`` (default: French Excel, ``;`` and decimal commas)."""
     exam, copies, sheets = _graded(exam_id)
     if not copies:
-        raise Conflict("No copy of this exam is graded yet.")
-    _export_guard(actor, exam_id, "results", origin, dialect)
+        raise Conflict("No copy of this exam is graded yet.", reason="nothing_graded")
+    export_guard(actor, exam_id, "results", origin, dialect)
     students = {s.id: s for s in Student.batch_get([c.student_id for c in copies if c.student_id])}
     questions = leaves((exam.marking_scheme or {}).get("nodes", []))
     rows = [
@@ -199,7 +201,7 @@ def results_csv(
                 safe_cell(sheet.appreciation if sheet else "", 500),
             ]
         )
-    return f"resultats-{_ascii_slug(exam.name)}.csv", dialect.encode(rows)
+    return f"resultats-{ascii_slug(exam.name)}.csv", dialect.encode(rows)
 
 
 def pronote_export(exam_id: str, *, actor: Principal, origin: Origin) -> tuple[str, bytes]:
@@ -207,8 +209,8 @@ def pronote_export(exam_id: str, *, actor: Principal, origin: Origin) -> tuple[s
     exam, copies, sheets = _graded(exam_id)
     identified = [copy for copy in copies if copy.student_id]
     if not identified:
-        raise Conflict("No copy of this exam is graded yet.")
-    _export_guard(actor, exam_id, "pronote", origin)
+        raise Conflict("No copy of this exam is graded yet.", reason="nothing_graded")
+    export_guard(actor, exam_id, "pronote", origin)
     students = {s.id: s for s in Student.batch_get([c.student_id for c in identified])}
     lines = []
     for copy in identified:
@@ -228,7 +230,7 @@ def pronote_export(exam_id: str, *, actor: Principal, origin: Origin) -> tuple[s
             )
         )
     lines.sort(key=lambda line: (line.last_name.lower(), line.first_name.lower()))
-    return f"pronote-{_ascii_slug(exam.name)}.csv", pronote_csv(lines)
+    return f"pronote-{ascii_slug(exam.name)}.csv", pronote_csv(lines)
 
 
 def exam_statistics(exam_id: str, caller: Principal) -> dict[str, Any]:

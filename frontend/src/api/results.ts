@@ -77,6 +77,65 @@ export interface ExamStats extends Summary {
   questions: QuestionStats[]
 }
 
+/** A column of the gradebook: one scored question (a leaf of the marking scheme). */
+export interface GradebookQuestion {
+  id: string
+  /** The question's path, e.g. "Exercise 1 › a". */
+  label: string
+  max_points: number
+}
+
+/** A pupil as the gradebook and the release check show them (admins only). */
+export interface GradebookStudent {
+  id: Id
+  last_name: string
+  first_name: string
+  class_name: string | null
+  group: string | null
+  student_number: string | null
+}
+
+export interface GradebookCopy {
+  id: Id
+  anonymous_id: string
+  /** A copy status (STAGING … GRADED): show it with `copyStatusLabel`. */
+  status: string
+}
+
+/**
+ * One row: a copy (with its student when identified) or a roster student
+ * without a copy (`copy` null). Scores are those saved so far (final once GRADED).
+ */
+export interface GradebookRow {
+  student: GradebookStudent | null
+  copy: GradebookCopy | null
+  /** Question id → points, null when not scored. */
+  scores: Record<string, number | null>
+  total: number | null
+}
+
+export interface Gradebook {
+  exam_id: Id
+  max_points: number
+  released_at: string | null
+  questions: GradebookQuestion[]
+  rows: GradebookRow[]
+}
+
+/** Why a student cannot sign in to the portal. */
+export type SignInBlocker = 'no_sign_in_id' | 'no_password' | 'disabled' | 'initial_password_expired' | (string & {})
+
+/** What needs attention before the release (releasing stays possible). */
+export interface ReleaseCheck {
+  exam_id: Id
+  released_at: string | null
+  attention_needed: boolean
+  students_without_copy: GradebookStudent[]
+  copies_not_graded: { count: number; by_status: Record<string, number>; copies: GradebookCopy[] }
+  copies_not_identified: GradebookCopy[]
+  students_cannot_sign_in: (GradebookStudent & { reasons: SignInBlocker[] })[]
+}
+
 export type AuditOutcome = 'success' | 'failure' | (string & {})
 
 export interface AuditEvent {
@@ -160,6 +219,21 @@ export const resultsApi = {
   /** The Pronote import file; 409 when no copy is graded. */
   exportPronote(examId: Id): Promise<DownloadedFile> {
     return requestBlob(examPath(examId, '/pronote.csv'))
+  },
+
+  /** Students × questions (admins: it names the pupils). */
+  gradebook(examId: Id): Promise<Gradebook> {
+    return request<Gradebook>(examPath(examId, '/gradebook'))
+  },
+
+  /** The gradebook as a CSV (French headers; French Excel by default). */
+  exportGradebook(examId: Id): Promise<DownloadedFile> {
+    return requestBlob(examPath(examId, '/gradebook.csv'))
+  },
+
+  /** What needs attention before releasing the results. */
+  releaseCheck(examId: Id): Promise<ReleaseCheck> {
+    return request<ReleaseCheck>(examPath(examId, '/release-check'))
   },
 
   stats(examId: Id): Promise<ExamStats> {
