@@ -22,6 +22,7 @@ from chalicelib.routes import (  # noqa: E402
     exams,
     grading,
     health,
+    pages,
     results,
     roster,
     students,
@@ -46,6 +47,7 @@ for blueprint in (
     results.blueprint,
     students.blueprint,
     roster.blueprint,
+    pages.blueprint,
 ):
     app.register_blueprint(blueprint)
 

@@ -1,4 +1,5 @@
-"""Ingest function: a scan landed under ``scans/`` → validate, split, render, store copies in STAGING.
+"""Ingest function: a scan landed under ``scans/`` → validate, split, render, store copies in STAGING
+(and a BATCH scan's pages left over after its last full copy as pages to place).
 
 Thin handler: the PDF work is in ``functions.pdf``, the bookkeeping in ``chalicelib.services.scans``.
 """
@@ -17,7 +18,7 @@ from chalicelib import aws, storage
 from chalicelib.models.exams import Exam
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import EVENT_ROUTES
-from chalicelib.services import scans
+from chalicelib.services import loose_pages, scans
 from chalicelib.settings import get_settings
 from functions.events import created_objects
 from functions.pdf import Layout, Limits, ScanRejected, ScanResult, process_scan
@@ -60,6 +61,29 @@ def store_copies(upload: Any, exam: Exam, result: ScanResult) -> int:
     for key, path in headers:
         storage.put_bytes(key, path.read_bytes(), "image/jpeg")
     return pages_total
+
+
+def store_loose_pages(upload: Any, exam: Exam, result: ScanResult) -> int:
+    """Upload the images of the pages left over after the last full copy and list them to be placed."""
+    records = []
+    for position, loose in enumerate(result.loose):
+        (page,) = loose.images.pages
+        keys = {kind: loose_pages.image_key(exam.id, upload.id, position, kind)
+                for kind in ("", "masked", "header")}
+        storage.put_bytes(keys[""], page.path.read_bytes(), "image/jpeg")
+        if page.masked_path is not None:
+            storage.put_bytes(keys["masked"], page.masked_path.read_bytes(), "image/jpeg")
+        storage.put_bytes(keys["header"], loose.images.header_path.read_bytes(), "image/jpeg")
+        records.append(loose_pages.LooseRecord(
+            image_key=keys[""],
+            masked_image_key=keys["masked"] if page.masked_path is not None else None,
+            header_key=keys["header"],
+            width=page.width,
+            height=page.height,
+            source_page=loose.source + 1,
+        ))
+    loose_pages.register(upload, records)
+    return len(records)
 
 
 def size_problem(actual: int, declared: int | None) -> str | None:
@@ -117,7 +141,8 @@ def process_object(key: str, receive_count: int) -> None:
             )
             result = process_scan(source, Path(work) / "out", layout, limits())
             pages = store_copies(upload, exam, result)
-        scans.finish(upload, len(result.copies), pages)
+            loose = store_loose_pages(upload, exam, result)
+        scans.finish(upload, len(result.copies), pages, loose)
         metrics.add_metric(name="PagesProcessed", unit="Count", value=pages)
     except ScanRejected as rejected:
         scans.fail(exam_id, upload_id, rejected.reason)

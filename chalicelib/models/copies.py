@@ -63,7 +63,12 @@ class Copy(Model):
 
 
 class Page(Model):
-    """A rendered page of a copy: the web image, the masked variant for teachers, its size."""
+    """A rendered page of a copy: the web image, the masked variant for teachers, its size.
+
+    The same table holds an exam's pages to place (BATCH pages left over after the last full copy of a
+    scan) under the key ``loose_key(exam_id)``, with the upload, source page and header crop they came
+    with (``chalicelib.services.loose_pages``).
+    """
 
     Meta = table_meta("pages")
     copy_id = UnicodeAttribute(hash_key=True)
@@ -72,3 +77,13 @@ class Page(Model):
     masked_image_key = UnicodeAttribute(null=True)
     width = NumberAttribute()
     height = NumberAttribute()
+    # Pages to place only:
+    upload_id = UnicodeAttribute(null=True)
+    source_page = NumberAttribute(null=True)  # 1-based page number in the uploaded PDF
+    header_key = UnicodeAttribute(null=True)  # the top 25 % crop, for OCR once it starts a copy
+    created_at = UTCDateTimeAttribute(null=True)
+
+
+def loose_key(exam_id: str) -> str:
+    """The ``Page`` hash key of an exam's pages to place (never a copy id: copy ids are hex)."""
+    return f"loose#{exam_id}"

@@ -1,5 +1,7 @@
 """The bookkeeping side of scan processing: claim an upload, register whole copies, finish or fail.
 
+A BATCH scan's pages after its last full copy become pages to place (``services.loose_pages``).
+
 Idempotent by construction: copy ids are derived from (upload, position), a copy and its pages are
 written in one transaction only if the copy does not exist yet, and a finished upload is never
 processed again — so a duplicate S3 event creates nothing twice and a crash leaves no half copy.
@@ -18,7 +20,7 @@ from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy, Page
 from chalicelib.models.exams import Exam, Upload
-from chalicelib.services import audit
+from chalicelib.services import audit, loose_pages
 
 COPY_NAMESPACE = uuid.UUID("8d4b8f5e-2f3c-4c55-9d0e-6f1f3b1e9a42")
 
@@ -79,21 +81,28 @@ def reserve_sequence(upload: Upload, copies: int) -> Reservation:
     if upload.copy_base is not None:
         exam = Exam.get(upload.exam_id, consistent_read=True)
         return Reservation(int(upload.copy_base), exam.anonymous_prefix, exam.anonymous_key)
-    exam = Exam(upload.exam_id)
-    exam.update(
-        actions=[
-            Exam.copy_counter.add(copies),
-            Exam.anonymous_key.set(Exam.anonymous_key | new_key()),
-        ]
-    )
-    base = int(exam.copy_counter) - copies + 1
+    reserved = reserve_for_exam(upload.exam_id, copies)
+    base = reserved.base
     try:
         upload.update(actions=[Upload.copy_base.set(base)], condition=Upload.copy_base.does_not_exist())
     except UpdateError as error:
         if not condition_failed(error):
             raise
         upload.refresh(consistent_read=True)  # a concurrent attempt reserved first: use its range
-    return Reservation(int(upload.copy_base), exam.anonymous_prefix, exam.anonymous_key)
+    return Reservation(int(upload.copy_base), reserved.prefix, reserved.key)
+
+
+def reserve_for_exam(exam_id: str, copies: int) -> Reservation:
+    """A fresh range of ``copies`` anonymous-id sequence numbers of the exam (one atomic update, which
+    also gives the exam its permutation key if it has none)."""
+    exam = Exam(exam_id)
+    exam.update(
+        actions=[
+            Exam.copy_counter.add(copies),
+            Exam.anonymous_key.set(Exam.anonymous_key | new_key()),
+        ]
+    )
+    return Reservation(int(exam.copy_counter) - copies + 1, exam.anonymous_prefix, exam.anonymous_key)
 
 
 def register_copy(
@@ -129,8 +138,8 @@ def register_copy(
     return copy, True
 
 
-def finish(upload: Upload, copies: int, pages: int) -> None:
-    """PROCESSING → DONE with the counts."""
+def finish(upload: Upload, copies: int, pages: int, loose: int = 0) -> None:
+    """PROCESSING → DONE with the counts (``loose``: the pages left to place, in the audit event)."""
     upload.update(
         actions=[
             Upload.status.set("DONE"),
@@ -147,7 +156,7 @@ def finish(upload: Upload, copies: int, pages: int) -> None:
         target_type="upload",
         target_id=upload.id,
         exam_id=upload.exam_id,
-        metadata={"copies": copies, "pages": pages},
+        metadata={"copies": copies, "pages": pages, "loose_pages": loose},
     )
 
 
@@ -168,6 +177,7 @@ def fail(exam_id: str, upload_id: str, reason: str) -> None:
             return
         raise
     discarded = discard_copies(exam_id, upload_id)
+    loose = loose_pages.discard_upload(exam_id, upload_id)
     audit.record(
         "upload.failed",
         actor_role="system",
@@ -175,7 +185,7 @@ def fail(exam_id: str, upload_id: str, reason: str) -> None:
         target_type="upload",
         target_id=upload_id,
         exam_id=exam_id,
-        metadata={"reason": reason[:500], "copies_discarded": discarded},
+        metadata={"reason": reason[:500], "copies_discarded": discarded, "loose_pages_discarded": loose},
     )
 
 

@@ -18,7 +18,7 @@ from chalicelib.models.copies import Copy, Page
 from chalicelib.models.exams import Upload
 from chalicelib.models.ocr import OcrResult
 from chalicelib.models.users import UniqueValue
-from chalicelib.services import audit, copies, exams, ratelimit
+from chalicelib.services import audit, copies, exams, loose_pages, ratelimit
 from chalicelib.services.copy_transitions import Item, commit
 from chalicelib.settings import get_settings
 
@@ -53,12 +53,14 @@ def start_upload(
     exams.get_exam(exam_id)
     if size > settings.max_upload_bytes:
         raise PayloadTooLarge(
-            f"The file is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit."
+            f"The file is larger than the {settings.max_upload_bytes // (1024 * 1024)} MB limit.",
+            reason="file_too_large",
+            params={"mb": settings.max_upload_bytes // (1024 * 1024)},
         )
     if size < 1:
-        raise BadRequest("The file is empty.")
+        raise BadRequest("The file is empty.", reason="file_empty")
     if not filename.lower().endswith(".pdf"):
-        raise BadRequest("Upload a PDF file.")
+        raise BadRequest("Upload a PDF file.", reason="not_a_pdf")
     ratelimit.consume(
         f"upload:{actor.id}", settings.uploads_per_hour, 3600, "Too many uploads. Try again later."
     )
@@ -89,7 +91,7 @@ def get_upload(exam_id: str, upload_id: str) -> Upload:
     try:
         return Upload.get(exam_id, upload_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("No such upload.") from error
+        raise NotFound("No such upload.", reason="upload_not_found") from error
 
 
 def list_uploads(exam_id: str) -> list[Upload]:
@@ -109,17 +111,23 @@ def delete_upload(exam_id: str, upload_id: str, *, actor: Principal, origin: Ori
     """
     upload = get_upload(exam_id, upload_id)
     if upload.status not in (*SETTLED, DELETED):
-        raise Conflict("This scan is still being processed; delete it once it is done.")
+        raise Conflict(
+            "This scan is still being processed; delete it once it is done.",
+            reason="scan_processing",
+        )
     copies = [copy for copy in Copy.exam_index.query(exam_id) if copy.upload_id == upload_id]
     blocked = [c for c in copies if c.teacher_id or c.status not in copy_status.REASSIGNABLE]
     if blocked:
         raise Conflict(
             "Copies of this scan are dispatched or being graded: "
             f"{', '.join(sorted(c.anonymous_id for c in blocked))}. Reassign or finish them first.",
+            reason="upload_copies_in_use",
+            params={"copies": ", ".join(sorted(c.anonymous_id for c in blocked))},
             extra={"copies": sorted(c.id for c in blocked)},
         )
     _mark_deleted(upload)
     removed = sum(_remove_copy(copy, actor, origin) for copy in copies)
+    loose = loose_pages.discard_upload(exam_id, upload_id)
     audit.record(
         "upload.delete",
         actor=actor,
@@ -127,7 +135,7 @@ def delete_upload(exam_id: str, upload_id: str, *, actor: Principal, origin: Ori
         target_type="upload",
         target_id=upload_id,
         exam_id=exam_id,
-        metadata={"filename": upload.filename, "copies_deleted": removed},
+        metadata={"filename": upload.filename, "copies_deleted": removed, "loose_pages_deleted": loose},
     )
     return {"upload_id": upload_id, "status": DELETED, "copies_deleted": removed}
 
@@ -140,7 +148,10 @@ def _mark_deleted(upload: Upload) -> None:
         )
     except UpdateError as error:
         if condition_failed(error):
-            raise Conflict("The upload changed meanwhile; reload and try again.") from error
+            raise Conflict(
+                "The upload changed meanwhile; reload and try again.",
+                reason="upload_changed",
+            ) from error
         raise
 
 
@@ -167,7 +178,9 @@ def _remove_copy(copy: Copy, actor: Principal, origin: Origin) -> int:
     if commit(items, event) is not None:
         raise Conflict(
             f"Copy {copy.anonymous_id} changed meanwhile (dispatched or identified?): the deletion stopped "
-            "there; check it, then delete the scan again to finish."
+            "there; check it, then delete the scan again to finish.",
+            reason="upload_copy_changed",
+            params={"copy": copy.anonymous_id},
         )
     with Page.batch_write() as batch:
         for page in Page.query(copy.id):

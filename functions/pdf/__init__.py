@@ -7,7 +7,7 @@ from functions.pdf.errors import ScanRejected
 from functions.pdf.final import FinalPage, QuestionLine, Summary, render_final_pdf
 from functions.pdf.layout import Layout
 from functions.pdf.limits import Limits
-from functions.pdf.results import CopyImages, PageImage, ScanResult
+from functions.pdf.results import CopyImages, LoosePage, PageImage, ScanResult
 from functions.pdf.scan import process_scan
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "FinalPage",
     "Layout",
     "Limits",
+    "LoosePage",
     "PageImage",
     "QuestionLine",
     "ScanRejected",

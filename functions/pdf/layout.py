@@ -1,4 +1,4 @@
-"""How the pages of a scan become copies: BATCH cutting, A3 halves, INDIVIDUAL files.
+"""How the pages of a scan become copies: BATCH cutting, A3 halves, INDIVIDUAL files, pages left over.
 
 Pure arithmetic on declared page sizes: nothing here opens or renders a PDF.
 """
@@ -47,10 +47,16 @@ class PagePart:
 class ScanPlan:
     source_pages: int
     copies: tuple[tuple[PagePart, ...], ...]
+    # BATCH pages after the last full copy (fewer than pages_per_copy), each to be placed by an admin
+    leftover: tuple[PagePart, ...] = ()
 
 
 def plan_copies(page_sizes: Sequence[tuple[float, float]], layout: Layout, dpi: int) -> ScanPlan:
-    """Cut pages (width, height in points, as displayed) into copies, or raise ScanRejected.
+    """Cut pages (width, height in points, as displayed) into copies, or raise ScanRejected (no page).
+
+    A BATCH scan whose page count (after A3 splitting) is not a multiple of ``pages_per_copy`` gives its
+    full copies and the pages left over after the last one (``leftover``): a missing or extra page must
+    not cost the whole scan; an admin places those pages.
 
     Pixel boundaries are chosen first and the clips derived from them, so an A4 page at 150 DPI is
     exactly 1240 x 1754 pixels and the two halves of an A3 sheet share their edge without a gap.
@@ -59,11 +65,9 @@ def plan_copies(page_sizes: Sequence[tuple[float, float]], layout: Layout, dpi: 
         raise ScanRejected("The PDF has no pages.")
     zoom = dpi / 72
     parts: list[PagePart] = []
-    sheets = 0
     for number, (width, height) in enumerate(page_sizes):
         full_w, full_h = max(1, round(width * zoom)), max(1, round(height * zoom))
         if layout.split_a3 and width > height:
-            sheets += 1
             middle = full_w // 2
             parts.append(PagePart(number, (0, 0, middle / zoom, full_h / zoom), middle, full_h, False))
             parts.append(PagePart(number, (middle / zoom, 0, full_w / zoom, full_h / zoom), full_w - middle,
@@ -74,16 +78,6 @@ def plan_copies(page_sizes: Sequence[tuple[float, float]], layout: Layout, dpi: 
         return ScanPlan(len(page_sizes), (tuple(parts),))
     per_copy = layout.pages_per_copy
     assert per_copy is not None  # checked by Layout
-    if len(parts) % per_copy:
-        sheets_note = f" once its {_count(sheets, 'A3 sheet')} are cut in two" if sheets else ""
-        raise ScanRejected(
-            f"The scan has {_count(len(parts), 'page')}{sheets_note}, which is not a multiple of {per_copy} "
-            f"pages per copy ({_count(len(parts) // per_copy, 'full copy', 'full copies')} and "
-            f"{_count(len(parts) % per_copy, 'page')} left over). Check the pages-per-copy setting of the "
-            "exam and look for a missing or extra page in the scan.")
-    copies = tuple(tuple(parts[start:start + per_copy]) for start in range(0, len(parts), per_copy))
-    return ScanPlan(len(page_sizes), copies)
-
-
-def _count(number: int, singular: str, plural: str | None = None) -> str:
-    return f"{number} {singular if number == 1 else plural or singular + 's'}"
+    full = len(parts) - len(parts) % per_copy
+    copies = tuple(tuple(parts[start:start + per_copy]) for start in range(0, full, per_copy))
+    return ScanPlan(len(page_sizes), copies, tuple(parts[full:]))

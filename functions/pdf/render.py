@@ -31,7 +31,7 @@ from PIL import Image
 
 from functions.pdf.errors import ScanRejected, short_error
 from functions.pdf.layout import PagePart, ScanPlan
-from functions.pdf.results import CopyImages, PageImage, ScanResult
+from functions.pdf.results import CopyImages, LoosePage, PageImage, ScanResult
 from functions.pdf.validate import MUPDF_ERRORS
 
 HEADER_FRACTION = 0.25
@@ -69,38 +69,43 @@ class ScannerJpeg(NamedTuple):
 
 def render_plan(doc: pymupdf.Document, plan: ScanPlan, out_dir: Path, dpi: int, *,
                 passthrough: bool = True, direct_decode: bool = True) -> ScanResult:
-    """Write every page of every copy under ``out_dir``; returns the manifest.
+    """Write every page of every copy, then every page left over, under ``out_dir``; returns the manifest.
 
     ``passthrough`` and ``direct_decode`` exist for benchmarks and tests; production keeps both on.
     """
     renderer = _Renderer(doc, dpi, passthrough=passthrough, direct_decode=direct_decode)
-    copies = []
-    for copy_number, parts in enumerate(plan.copies):
-        folder = out_dir / f"copy-{copy_number:03d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        pages = []
-        header_path = folder / "header.jpg"
-        for index, part in enumerate(parts):
-            path = folder / f"page-{index:02d}.jpg"
-            produced = renderer.page(part, allow_passthrough=index > 0)
-            if isinstance(produced, ScannerJpeg):
-                path.write_bytes(produced.data)
-                pages.append(PageImage(path, produced.width, produced.height, None))
-                continue
-            image = produced
-            image.save(path, "JPEG", quality=PAGE_QUALITY)
-            masked_path = None
-            if index == 0:
-                image.crop((0, 0, image.width, header_height(image.height))).save(
-                    header_path, "JPEG", quality=HEADER_QUALITY)
-                masked = image.copy()
-                masked.paste(MASK_GREY if image.mode == "L" else (MASK_GREY,) * 3,
-                             (0, 0, image.width, mask_height(image.height)))
-                masked_path = folder / f"page-{index:02d}-masked.jpg"
-                masked.save(masked_path, "JPEG", quality=PAGE_QUALITY)
-            pages.append(PageImage(path, image.width, image.height, masked_path))
-        copies.append(CopyImages(pages, header_path))
-    return ScanResult(plan.source_pages, copies)
+    copies = [_render_copy(renderer, parts, out_dir / f"copy-{number:03d}")
+              for number, parts in enumerate(plan.copies)]
+    loose = [LoosePage(part.source, _render_copy(renderer, (part,), out_dir / f"loose-{number:03d}"))
+             for number, part in enumerate(plan.leftover)]
+    return ScanResult(plan.source_pages, copies, loose)
+
+
+def _render_copy(renderer: _Renderer, parts: tuple[PagePart, ...], folder: Path) -> CopyImages:
+    """One copy's pages under ``folder``; its first page also as the header crop and the masked page."""
+    folder.mkdir(parents=True, exist_ok=True)
+    pages = []
+    header_path = folder / "header.jpg"
+    for index, part in enumerate(parts):
+        path = folder / f"page-{index:02d}.jpg"
+        produced = renderer.page(part, allow_passthrough=index > 0)
+        if isinstance(produced, ScannerJpeg):
+            path.write_bytes(produced.data)
+            pages.append(PageImage(path, produced.width, produced.height, None))
+            continue
+        image = produced
+        image.save(path, "JPEG", quality=PAGE_QUALITY)
+        masked_path = None
+        if index == 0:
+            image.crop((0, 0, image.width, header_height(image.height))).save(
+                header_path, "JPEG", quality=HEADER_QUALITY)
+            masked = image.copy()
+            masked.paste(MASK_GREY if image.mode == "L" else (MASK_GREY,) * 3,
+                         (0, 0, image.width, mask_height(image.height)))
+            masked_path = folder / f"page-{index:02d}-masked.jpg"
+            masked.save(masked_path, "JPEG", quality=PAGE_QUALITY)
+        pages.append(PageImage(path, image.width, image.height, masked_path))
+    return CopyImages(pages, header_path)
 
 
 class _Renderer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -26,6 +26,16 @@ class CopyImages:
 
 
 @dataclass(frozen=True)
+class LoosePage:
+    """A BATCH page left over after the last full copy, rendered like the first page of a copy (page,
+    masked variant, header crop), so it can become any page of a copy, the first included."""
+
+    source: int  # 0-based page number in the PDF
+    images: CopyImages  # exactly one page
+
+
+@dataclass(frozen=True)
 class ScanResult:
     source_pages: int  # pages in the PDF (an A3 sheet counts once)
     copies: list[CopyImages]
+    loose: list[LoosePage] = field(default_factory=list)

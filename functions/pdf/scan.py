@@ -19,8 +19,9 @@ def process_scan(pdf_path: Path, out_dir: Path, layout: Layout, limits: Limits =
 
     Every check runs before the first page is rendered: size cap and ``%PDF-`` magic bytes here, then,
     in the sandboxed child, opening, encryption, damage/repair, page count cap, per-page pixel cap at
-    ``limits.dpi`` from the declared page size, and the copy layout (BATCH page count a multiple of
-    ``pages_per_copy`` after A3 splitting). A failed check raises ScanRejected with a sentence for the
+    ``limits.dpi`` from the declared page size, and the copy layout (BATCH pages cut every
+    ``pages_per_copy`` pages after A3 splitting; the pages after the last full copy are rendered as
+    loose pages, to be placed by an admin). A failed check raises ScanRejected with a sentence for the
     admin. Rendering then runs in the same child, limited to ``limits.memory_mb`` more address space and
     ``limits.timeout_seconds`` in all: hitting either (or the child dying) raises ScanRejected("The PDF
     could not be rendered within the limits ..."). Safe to call from several threads; each call forks
@@ -31,6 +32,7 @@ def process_scan(pdf_path: Path, out_dir: Path, layout: Layout, limits: Limits =
         copy-000/page-00.jpg          every page, JPEG at limits.dpi
         copy-000/page-00-masked.jpg   first page with the identity zone filled (for teachers)
         copy-000/header.jpg           top 25 % of the first page (for OCR and the identification desk)
+        loose-000/...                 each page left over, as the three files of a one-page copy
 
     On any exception ``out_dir`` may hold part of these files: the caller must discard the whole
     directory and create no copy. Other exceptions than ScanRejected (e.g. OSError on a full disk) are

@@ -289,6 +289,52 @@ def test_a_duplicate_s3_event_creates_nothing_twice(api, admin, pumps, sqs, sett
     assert upload_status(api, admin, exam["id"], upload_id)["copies"] == 2
 
 
+def first_pages(data: bytes, count: int) -> bytes:
+    """The first ``count`` pages of a PDF (a batch with a copy cut short)."""
+    import pymupdf
+
+    doc = pymupdf.open(stream=data)
+    doc.select(list(range(count)))
+    return doc.tobytes(garbage=1, no_new_id=True)
+
+
+def test_a_batch_that_does_not_divide_gives_its_full_copies_and_pages_to_place(api, admin, pumps):
+    from chalicelib.models.copies import Copy, Page
+    from chalicelib.models.ocr import OcrResult
+    from tests.support.scans import make_scan
+
+    exam = new_exam(api, admin, name="Thirty pages")
+    names = list(zip(LAST, FIRST, strict=True))[:8]
+    upload_id = upload(api, admin, exam["id"], first_pages(make_scan(names, pages_per_copy=4, seed=11), 30))
+
+    def settled() -> bool:
+        status = upload_status(api, admin, exam["id"], upload_id)["status"]
+        return status in ("DONE", "FAILED") and sum(1 for _ in OcrResult.scan()) >= 7
+
+    pumps.drain(settled)
+
+    status = upload_status(api, admin, exam["id"], upload_id)
+    assert (status["status"], status["copies"], status["pages"]) == ("DONE", 7, 28), status
+    copies = list(Copy.exam_index.query(exam["id"]))
+    assert len(copies) == 7 and all(int(copy.page_count) == 4 for copy in copies)
+    loose = call(api, admin, "GET", f"/api/exams/{exam['id']}/loose-pages")["pages"]
+    assert [(page["source_page"], page["upload_id"]) for page in loose] == [(29, upload_id), (30, upload_id)]
+    assert requests.get(loose[0]["url"], timeout=10).content[:2] == b"\xff\xd8"  # a JPEG, signed URL
+
+    made = call(api, admin, "POST", f"/api/exams/{exam['id']}/loose-pages/new-copy",
+                {"page_ids": [page["id"] for page in loose]}, 201)
+    assert call(api, admin, "GET", f"/api/exams/{exam['id']}/loose-pages")["pages"] == []
+    assert [int(page.index) for page in Page.query(made["copy_id"])] == [0, 1]
+
+    def read() -> bool:  # the new copy's header went through OCR: the 8th student is suggested
+        return OcrResult.count(made["copy_id"]) == 1
+
+    pumps.drain(read)
+    (entry,) = [c for c in call(api, admin, "GET", f"/api/exams/{exam['id']}/identification")["copies"]
+                if c["id"] == made["copy_id"]]
+    assert entry["anonymous_id"] == made["anonymous_id"] and "DURAND" in (entry["ocr_text"] or "").upper()
+
+
 @pytest.mark.parametrize(
     ("kind", "reason"),
     [

@@ -1,4 +1,5 @@
-"""Copy planning: BATCH cutting, A3 halves and INDIVIDUAL files, on declared page sizes only."""
+"""Copy planning: BATCH cutting, A3 halves, INDIVIDUAL files and the pages left over after the last full
+copy, on declared page sizes only."""
 
 from __future__ import annotations
 
@@ -51,18 +52,33 @@ def test_split_a3_leaves_portrait_pages_whole() -> None:
                                                                        (2, True)]
 
 
-def test_batch_page_count_not_a_multiple_is_rejected_with_the_numbers() -> None:
-    with pytest.raises(ScanRejected) as rejected:
-        plan_copies([A4] * 10, Layout("BATCH", 4), dpi=150)
+def test_thirty_pages_at_four_per_copy_are_seven_copies_and_two_pages_to_place() -> None:
+    plan = plan_copies([A4] * 30, Layout("BATCH", 4), dpi=150)
 
-    assert "10 pages" in rejected.value.reason
-    assert "not a multiple of 4 pages per copy" in rejected.value.reason
-    assert "2 full copies and 2 pages left over" in rejected.value.reason
+    assert len(plan.copies) == 7 and all(len(copy) == 4 for copy in plan.copies)
+    assert [part.source for part in plan.copies[-1]] == [24, 25, 26, 27]
+    assert [part.source for part in plan.leftover] == [28, 29]
+    assert all(part.whole and (part.width, part.height) == (1240, 1754) for part in plan.leftover)
 
 
-def test_a3_count_is_explained_after_splitting() -> None:
-    with pytest.raises(ScanRejected, match=r"6 pages once its 3 A3 sheets are cut in two.*multiple of 4"):
-        plan_copies([A3_LANDSCAPE] * 3, Layout("BATCH", 4, split_a3=True), dpi=150)
+def test_a_batch_that_divides_evenly_leaves_no_page_and_individual_files_never_do() -> None:
+    assert plan_copies([A4] * 12, Layout("BATCH", 4), dpi=150).leftover == ()
+    assert plan_copies([A4] * 7, Layout("INDIVIDUAL", 4), dpi=150).leftover == ()
+
+
+def test_fewer_pages_than_a_copy_are_all_to_place() -> None:
+    plan = plan_copies([A4] * 3, Layout("BATCH", 4), dpi=150)
+
+    assert plan.copies == () and [part.source for part in plan.leftover] == [0, 1, 2]
+
+
+def test_a3_halves_left_over_are_counted_after_splitting() -> None:
+    plan = plan_copies([A3_LANDSCAPE] * 3, Layout("BATCH", 4, split_a3=True), dpi=150)
+
+    assert [[part.source for part in copy] for copy in plan.copies] == [[0, 0, 1, 1]]
+    left, right = plan.leftover
+    assert (left.source, right.source, left.whole, right.whole) == (2, 2, False, False)
+    assert left.clip[0] == 0 and left.clip[2] == pytest.approx(right.clip[0])
 
 
 def test_no_page_is_rejected() -> None:

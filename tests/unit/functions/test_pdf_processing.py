@@ -293,3 +293,25 @@ def test_decoding_a_scanner_jpeg_gives_the_pixels_mupdf_renders(tmp_path: Path) 
         with Image.open(quick.path) as a, Image.open(reference.path) as b:
             assert a.size == b.size
             assert ImageStat.Stat(ImageChops.difference(a, b)).mean[0] < 4
+
+
+def test_pages_left_over_are_rendered_like_first_pages_with_header_and_mask(tmp_path: Path) -> None:
+    data = marker_pdf([1, 2, 3, 4, 5, 6, 7], a3=False, scanner=True)
+
+    result = process_scan(write(tmp_path, data), tmp_path / "out", Layout("BATCH", 3))
+
+    assert [[dark_runs(Image.open(page.path), BAR_ROW) for page in copy.pages] for copy in result.copies] == [
+        [1, 2, 3], [4, 5, 6]]
+    (loose,) = result.loose
+    (page,) = loose.images.pages
+    assert loose.source == 6 and page.path.is_relative_to(tmp_path / "out")
+    with Image.open(page.path) as image:
+        assert near(image.size, A4_PIXELS) and dark_runs(image, BAR_ROW) == 7
+    assert page.masked_path is not None and page.masked_path.is_file()
+    with Image.open(loose.images.header_path) as header:
+        assert header.width == page.width and header.height == -(-page.height // 4)
+
+
+def test_a_scan_that_divides_evenly_has_no_page_left_over(batch) -> None:
+    assert batch[1].loose == []
+

@@ -83,12 +83,6 @@ def test_a_file_above_the_byte_cap_is_rejected(tmp_path: Path, good_scan: bytes)
     assert "above the" in reason and "limit" in reason
 
 
-def test_a_batch_whose_page_count_is_not_a_multiple_is_rejected(tmp_path: Path, good_scan: bytes) -> None:
-    reason = reject(tmp_path, good_scan, Layout("BATCH", 5))
-
-    assert "12 pages" in reason and "not a multiple of 5" in reason
-
-
 def test_a_drawing_bomb_is_stopped_by_the_timeout(tmp_path: Path) -> None:
     started = time.monotonic()
     reason = reject_rendering(tmp_path, scans.xobject_bomb_pdf(), Limits(timeout_seconds=1.5),
