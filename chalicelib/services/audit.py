@@ -6,9 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from pynamodb.models import Model
+
+from chalicelib import aws
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import utcnow
+from chalicelib.models.exams import Exam
+from chalicelib.models.students import Student
+from chalicelib.models.users import User
 from chalicelib.observability import logger
 
 
@@ -124,6 +130,63 @@ def serialise(event: AuditEvent) -> dict[str, Any]:
     }
 
 
+BATCH_GET_LIMIT = 100  # keys DynamoDB accepts in one BatchGetItem
+TARGET_MODELS: dict[str, type[Model]] = {"user": User, "staff": User, "student": Student, "exam": Exam}
+
+
+def _display_name(item: Model) -> str:
+    if isinstance(item, Student):
+        return f"{item.first_name} {item.last_name}".strip()
+    if isinstance(item, Exam):
+        return item.name
+    return item.username
+
+
+def _actor_model(event: AuditEvent) -> type[Model]:
+    return Student if event.actor_role == "student" else User
+
+
+def resolve_names(events: list[AuditEvent]) -> dict[tuple[type[Model], str], str]:
+    """Names of the accounts and exams ``events`` mention, read in one BatchGetItem per 100 of them.
+
+    Staff accounts by username, students as "First Last" (the audit trail is for admins only), exams by
+    name. An account or exam deleted since is simply missing.
+    """
+    wanted: dict[tuple[type[Model], str], None] = {}
+    for event in events:
+        if event.actor_id:
+            wanted[(_actor_model(event), event.actor_id)] = None
+        if event.exam_id:
+            wanted[(Exam, event.exam_id)] = None
+        target = TARGET_MODELS.get(event.target_type or "")
+        if target and event.target_id:
+            wanted[(target, event.target_id)] = None
+    keys = list(wanted)
+    names: dict[tuple[type[Model], str], str] = {}
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        chunk = keys[start : start + BATCH_GET_LIMIT]
+        found = aws.batch_get(*(model(key) for model, key in chunk))
+        names.update({key: _display_name(item) for key, item in zip(chunk, found, strict=True) if item})
+    return names
+
+
+def serialise_named(events: list[AuditEvent]) -> list[dict[str, Any]]:
+    """The API shape of a page of events, each with the names of its actor, exam and target (or None)."""
+    names = resolve_names(events)
+    out = []
+    for event in events:
+        target = TARGET_MODELS.get(event.target_type or "")
+        out.append(
+            {
+                **serialise(event),
+                "actor_name": names.get((_actor_model(event), event.actor_id)) if event.actor_id else None,
+                "exam_name": names.get((Exam, event.exam_id)) if event.exam_id else None,
+                "target_name": names.get((target, event.target_id)) if target and event.target_id else None,
+            }
+        )
+    return out
+
+
 def _months_between(since: datetime, until: datetime) -> list[str]:
     months = []
     year, month = since.year, since.month
@@ -140,19 +203,24 @@ def query(
     exam_id: str | None = None,
     copy_id: str | None = None,
     actor_id: str | None = None,
+    action: str | None = None,
     limit: int = 500,
 ) -> list[AuditEvent]:
-    """Events in ``[since, until]`` for one copy, exam or actor (or all), newest first, no Scan."""
+    """Events in ``[since, until]`` for one copy, exam or actor (or all), of one action (or any),
+    newest first, no Scan."""
     sort_range = AuditEvent.sort_key.between(since.isoformat(), until.isoformat() + "~")
+    options: dict[str, Any] = {"scan_index_forward": False}
+    if action:
+        options["filter_condition"] = AuditEvent.action == action
     if copy_id:
-        pages = [AuditEvent.copy_index.query(copy_id, sort_range, scan_index_forward=False)]
+        pages = [AuditEvent.copy_index.query(copy_id, sort_range, **options)]
     elif exam_id:
-        pages = [AuditEvent.exam_index.query(exam_id, sort_range, scan_index_forward=False)]
+        pages = [AuditEvent.exam_index.query(exam_id, sort_range, **options)]
     elif actor_id:
-        pages = [AuditEvent.actor_index.query(actor_id, sort_range, scan_index_forward=False)]
+        pages = [AuditEvent.actor_index.query(actor_id, sort_range, **options)]
     else:
         pages = [
-            AuditEvent.query(month, sort_range, scan_index_forward=False)
+            AuditEvent.query(month, sort_range, **options)
             for month in reversed(_months_between(since, until))
         ]
     events: list[AuditEvent] = []

@@ -310,3 +310,61 @@ describe('dispatch and copies', () => {
     expect(allByTestId<HTMLSelectElement>(root(), 'copy-reassign')[2]!.value).toBe('')
   })
 })
+
+describe('the exam screens in French', () => {
+  it('lists the exams with plain French statuses and dates, and words the checks and the server’s field errors', async () => {
+    mockFetch({
+      'GET /api/exams': json(200, { exams: [examFixture({ copy_counts: { STAGING: 2, READY: 28 } })] }),
+      'POST /api/exams': json(400, {
+        error: { code: 'validation_error', message: 'Check the form.', reason: 'number_at_most', params: { field: 'pages_per_copy', max: 64 } },
+        fields: [{ field: 'pages_per_copy', message: 'At most 64 pages.', reason: 'number_at_most', params: { field: 'pages_per_copy', max: 64 } }],
+      }),
+    })
+    view = await mountAt('/admin/exams', 'fr')
+    await vi.waitFor(() => expect(allByTestId(root(), 'exam-row')).toHaveLength(1))
+    const row = byTestId(root(), 'exam-row')
+    expect(row.textContent).toContain('À identifier')
+    expect(row.textContent).toContain('Prête à corriger')
+    expect(row.textContent).toContain('12 juin 2025')
+    expect(row.textContent).toContain('Scan groupé')
+    expect(row.textContent).not.toMatch(/STAGING|READY|BATCH/)
+
+    byTestId<HTMLButtonElement>(root(), 'new-exam-submit').click()
+    await flush()
+    expect(root().textContent).toContain('Saisissez le nom de l’examen.')
+    expect(root().textContent).toContain('Saisissez le nombre de pages de chaque copie (1 ou plus).')
+
+    typeInto(byTestId(root(), 'new-exam-name'), 'Contrôle 3')
+    typeInto(byTestId(root(), 'new-exam-subject'), 'Mathématiques')
+    typeInto(byTestId(root(), 'new-exam-date'), '2025-07-01')
+    typeInto(byTestId(root(), 'new-exam-pages'), '100')
+    byTestId<HTMLButtonElement>(root(), 'new-exam-submit').click()
+    await vi.waitFor(() => byTestId(root(), 'new-exam-error'))
+    expect(root().textContent).toContain('Le champ « Pages par copie » doit être inférieur ou égal à 64.')
+    expect(root().textContent).not.toContain('At most 64 pages.')
+  })
+
+  it('shows the exam’s header, tabs and dispatch in French', async () => {
+    const copies = [
+      { id: 'c1', anonymous_id: '7F3A-001', status: 'READY', page_count: 4, teacher_id: 't1', teacher_username: 'tess', student: null },
+      { id: 'c2', anonymous_id: '7F3A-002', status: 'GRADED', page_count: 4, teacher_id: 't2', teacher_username: 'tom', student: null },
+    ]
+    mockFetch({
+      'GET /api/exams/ex1': json(200, examFixture({ max_points: 20.5, copy_counts: { READY: 1, GRADED: 1 } })),
+      'GET /api/exams/ex1/copies': json(200, { copies }),
+      'POST /api/exams/ex1/dispatch': json(200, { assigned: 2, distribution: { t1: 2 } }),
+    })
+    view = await mountAt('/admin/exams/ex1/dispatch', 'fr')
+    await vi.waitFor(() => expect(allByTestId(root(), 'copy-row')).toHaveLength(2))
+    expect(root().textContent).toContain('Sur 20,5 points')
+    expect(root().textContent).toContain('4 pages par copie')
+    expect(byTestId(root(), 'tab-scheme').textContent!.trim()).toBe('Barème')
+    expect(byTestId(root(), 'tab-dispatch').textContent!.trim()).toBe('Répartition et copies')
+    expect(allByTestId(root(), 'copy-status').map((s) => s.textContent)).toEqual(['Prête à corriger', 'Corrigée'])
+    expect(byTestId(root(), 'copy-reopen').textContent!.trim()).toBe('Rouvrir…')
+
+    byTestId<HTMLButtonElement>(root(), 'dispatch-submit').click()
+    await vi.waitFor(() => byTestId(root(), 'dispatch-distribution'))
+    expect(byTestId(root(), 'dispatch-assigned').parentElement!.textContent).toContain('2 copies attribuées.')
+  })
+})

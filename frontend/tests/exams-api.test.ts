@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ApiError, resetClientState, setCsrfToken } from '../src/api/client'
 import { examsApi, fieldErrors, lineErrors, schemeErrorTarget } from '../src/api/exams'
 import { rosterApi } from '../src/api/roster'
+import { setLocale } from '../src/i18n'
 import { apiError, json, mockFetch, staffAdmin } from './helpers'
 
 beforeEach(() => resetClientState())
@@ -87,6 +88,21 @@ describe('error details', () => {
       .create({ name: 'X', subject: 'Y', date: '2025-01-01', upload_mode: 'BATCH' })
       .catch((e: unknown) => e)
     expect(fieldErrors(err)).toEqual({ pages_per_copy: 'Required in BATCH mode.' })
+  })
+
+  it('words a field error by its reason in French, naming the field by its label', async () => {
+    setCsrfToken('tok')
+    const field = { field: 'name', message: 'String should have at most 200 characters', reason: 'too_long', params: { field: 'name', max: 200 } }
+    mockFetch({
+      'POST /api/exams': json(400, { error: { code: 'validation_error', message: 'Check the form.' }, fields: [field] }),
+    })
+    const err = await examsApi
+      .create({ name: 'X', subject: 'Y', date: '2025-01-01', upload_mode: 'BATCH' })
+      .catch((e: unknown) => e)
+    setLocale('fr')
+    expect(fieldErrors(err, { name: 'Nom' })).toEqual({ name: 'Le champ « Nom » contient au plus 200 caractères.' })
+    setLocale('en')
+    expect(fieldErrors(err, { name: 'Name' })).toEqual({ name: 'String should have at most 200 characters' })
   })
 
   it('reads node_id and path of a marking-scheme error', async () => {

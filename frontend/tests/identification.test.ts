@@ -185,6 +185,29 @@ describe('identification desk', () => {
     expect(byTestId(root(), 'ident-done').textContent).toContain('All copies are identified')
   })
 
+  it('speaks French: the counter, the auto badge, the warning and the done message', async () => {
+    mockDesk(() => json(200, {}))
+    view = await mountAt('/admin/exams/ex1/identification', 'fr')
+    await vi.waitFor(() => expect(counter()).toBe('1 / 3'))
+    await flush()
+    expect(root().textContent).toContain('Copie 1 / 3')
+    expect(root().textContent).toContain('restent 3')
+    expect(byTestId(options()[0]!, 'ident-auto').textContent).toBe('auto — à confirmer')
+    expect(options()[0]!.textContent).toContain('93\u202f%')
+    expect(byTestId(root(), 'ident-confirm').textContent!.trim()).toBe('Confirmer (Entrée)')
+
+    press(search(), 'Enter')
+    await vi.waitFor(() => expect(counter()).toBe('2 / 3'))
+    press(search(), 'Enter')
+    await flush()
+    expect(byTestId(root(), 'ident-error').textContent).toBe('Choisissez d’abord un élève : ↓ sélectionne la première suggestion.')
+    press(search(), 'ArrowDown')
+    await flush()
+    press(search(), 'Enter')
+    await flush()
+    expect(byTestId(root(), 'ident-warning').textContent).toContain('Aucune correspondance sûre pour 7F3A-002 : est-ce vraiment la copie de')
+  })
+
   it('filters the roster as you type, ignoring accents and case; Escape goes back to the suggestions', async () => {
     mockDesk()
     await open()

@@ -288,3 +288,52 @@ describe('marking-scheme editor', () => {
     expect(document.activeElement).toBe(byTestId(view.root, 'scheme-add-root'))
   })
 })
+
+describe('the marking-scheme editor in French', () => {
+  let view: Mounted | null = null
+
+  beforeEach(() => {
+    resetClientState()
+    setCsrfToken('tok')
+    vi.stubGlobal('scrollTo', vi.fn())
+  })
+
+  afterEach(() => {
+    view?.unmount()
+    view = null
+    resetClientState()
+  })
+
+  it('shows comma decimals, reads "1,5" and "1.5" alike, and words its checks in French', async () => {
+    const { calls } = mockFetch({
+      'GET /api/exams/ex1': json(200, examFixture({ marking_scheme: { nodes: SERVER_NODES }, max_points: 20 })),
+      'PUT /api/exams/ex1/marking-scheme': json(200, { nodes: SERVER_NODES, max_points: 20.5 }),
+    })
+    view = await mountAt('/admin/exams/ex1/scheme', 'fr')
+    await vi.waitFor(() => byTestId(view!.root, 'scheme-total'))
+    const node = (path: string) => view!.root.querySelector<HTMLElement>(`[data-testid="scheme-node"][data-path="${path}"]`)!
+    expect(byTestId(node('1'), 'scheme-node-total').textContent).toBe('7,5')
+    expect(byTestId<HTMLInputElement>(node('1.2.2'), 'scheme-node-points').value).toBe('2,5')
+    expect(view.root.textContent).toContain('Barème')
+
+    typeInto(byTestId<HTMLInputElement>(node('1.2.1'), 'scheme-node-points'), '1,5')
+    typeInto(byTestId<HTMLInputElement>(node('1.1'), 'scheme-node-points'), '3.5')
+    await flush()
+    expect(byTestId(view.root, 'scheme-total').textContent).toBe('20')
+    typeInto(byTestId<HTMLInputElement>(node('2'), 'scheme-node-points'), '1,255')
+    byTestId<HTMLButtonElement>(view.root, 'scheme-save').click()
+    await flush()
+    expect(byTestId(node('2'), 'scheme-node-error').textContent).toBe('Deux décimales au plus, par exemple 1,25.')
+    expect(byTestId(view.root, 'scheme-status').textContent).toContain('Non enregistré : corrigez d’abord l’élément signalé.')
+
+    typeInto(byTestId<HTMLInputElement>(node('2'), 'scheme-node-points'), '13')
+    byTestId<HTMLButtonElement>(view.root, 'scheme-save').click()
+    await vi.waitFor(() => expect(byTestId(view!.root, 'scheme-status').textContent).toBe('Barème enregistré. Total : 20,5 points.'))
+    const sent = (calls.find((c) => c.method === 'PUT')!.body as { nodes: { children?: { points?: number }[] }[] }).nodes
+    expect(sent[0]!.children![0]!.points).toBe(3.5)
+
+    byTestId<HTMLButtonElement>(view.root, 'scheme-add-root').click()
+    await flush()
+    expect(byTestId<HTMLInputElement>(node('3'), 'scheme-node-label').value).toBe('Exercice 3')
+  })
+})

@@ -65,7 +65,7 @@ def test_confirm_the_wrong_student_undo_it_then_confirm_the_right_one(page: Page
     expect(page.get_by_test_id("ident-last")).to_contain_text(wrong_last)
 
     page.get_by_test_id("ident-undo").click()
-    expect(page.get_by_test_id("ident-info")).to_contain_text("back to be identified")
+    expect(page.get_by_test_id("ident-info")).to_contain_text("de nouveau à identifier")  # the French desk
     expect(page.get_by_test_id("ident-anonymous-id")).to_have_text(shown)
 
     search.fill(f"{right_last} {right_first}")

@@ -162,13 +162,23 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
  */
 export function errorMessage(err: unknown, fallback?: string): string {
   if (err instanceof ApiError) {
-    if (err.reason && has(`errors.reason.${err.reason}`)) return t(`errors.reason.${err.reason}`, { ...err.params })
+    if (err.reason && has(`errors.reason.${err.reason}`)) return t(`errors.reason.${err.reason}`, wordedParams(err.params))
     if (err.status === 429) return rateLimitMessage(err.retryAfter)
     if (currentLocale() === 'en' && err.message) return err.message
     const meaning = has(`errors.code.${err.code}`) ? t(`errors.code.${err.code}`) : statusMeaning(err.status)
     return fallback ? `${fallback} ${meaning}` : meaning
   }
   return fallback ?? t('errors.generic')
+}
+
+/** The error's params, with a field's API name (`pages_per_copy`) worded by the catalogue (« pages par copie »). */
+function wordedParams(params: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...params }
+  if (typeof out.field === 'string') {
+    const key = `errors.field.${out.field.split('.')[0]}`
+    if (has(key)) out.field = t(key)
+  }
+  return out
 }
 
 function statusMeaning(status: number): string {

@@ -9,6 +9,7 @@
  * (read them with the helpers at the bottom of this file).
  */
 import { ApiError, isRecord, request, type Id } from './client'
+import { currentLocale, has, t } from '../i18n'
 
 // ---------------------------------------------------------------------------
 // Types of the API contract
@@ -280,17 +281,26 @@ export const examsApi = {
 // ---------------------------------------------------------------------------
 
 /** `{"fields": [{"field", "message"}]}` of a 400 → `{ field: message }`. */
-export function fieldErrors(err: unknown): Record<string, string> {
+export function fieldErrors(err: unknown, labels: Record<string, string> = {}): Record<string, string> {
   const out: Record<string, string> = {}
   if (!(err instanceof ApiError) || !err.details) return out
   const fields = err.details.fields
   if (!Array.isArray(fields)) return out
   for (const f of fields) {
     if (isRecord(f) && typeof f.field === 'string' && typeof f.message === 'string' && !(f.field in out)) {
-      out[f.field] = f.message
+      out[f.field] = fieldMessage(f.field, f.message, f.reason, f.params, labels)
     }
   }
   return out
+}
+
+/**
+ * A field's message in the interface's language: the sentence of its `reason` (with `{field}`
+ * worded by `labels`), else the server's own (English) message.
+ */
+function fieldMessage(field: string, message: string, reason: unknown, params: unknown, labels: Record<string, string>): string {
+  if (currentLocale() === 'en' || typeof reason !== 'string' || !has(`errors.reason.${reason}`)) return message
+  return t(`errors.reason.${reason}`, { ...(isRecord(params) ? params : {}), field: labels[field] ?? field })
 }
 
 /** `{"errors": [{"line", "message"}]}` of an error body (roster import). */

@@ -4,6 +4,7 @@
  */
 import type { Id } from '../api/client'
 import { examsApi, type IdentificationCopy, type StudentRef } from '../api/exams'
+import { t } from '../i18n'
 
 /** The last confirmation made on the desk: enough to undo it. */
 export interface Confirmation {
@@ -23,13 +24,13 @@ export function needsWarning(copy: IdentificationCopy, studentId: Id): boolean {
 
 /** The warning shown before such a confirmation. */
 export function warningText(copy: IdentificationCopy, name: string, current: StudentRef | null): string {
-  if (current) return `Copy ${copy.anonymous_id} is now ${current.name}: give it to ${name} instead?`
+  if (current) return t('identification.warn.correction', { id: copy.anonymous_id, current: current.name, name })
   const auto = copy.auto_student_id != null
     ? copy.suggestions.find((s) => String(s.student_id) === String(copy.auto_student_id))
     : undefined
   return auto
-    ? `${name} is not the confident match (${auto.name}). Confirm ${name} for ${copy.anonymous_id}?`
-    : `No confident match for ${copy.anonymous_id}: is it really ${name}'s copy?`
+    ? t('identification.warn.notAuto', { id: copy.anonymous_id, auto: auto.name, name })
+    : t('identification.warn.noAuto', { id: copy.anonymous_id, name })
 }
 
 /** Undoes a confirmation: back to the desk, or back to the previous student when it was a correction. */
@@ -41,6 +42,6 @@ export async function undoConfirmation(last: Confirmation): Promise<void> {
 /** What the desk says once a confirmation is undone. */
 export function undoneText(last: Confirmation): string {
   return last.previous
-    ? `Undone: ${last.copy.anonymous_id} is ${last.previous.name}'s copy again.`
-    : `Undone: ${last.copy.anonymous_id} is back to be identified.`
+    ? t('identification.undone.previous', { id: last.copy.anonymous_id, name: last.previous.name })
+    : t('identification.undone.back', { id: last.copy.anonymous_id })
 }

@@ -11,7 +11,8 @@
  * - Paths are 1-based and dotted ("1", "1.2", "1.2.3"), like the server's `path`.
  */
 import type { SchemeNode, SchemeNodeInput } from '../api/exams'
-import { formatPoints } from './format'
+import { t } from '../i18n'
+import { formatPoints, parseDecimal } from './format'
 
 export const MAX_DEPTH = 4
 /** A leaf's points: above 0, at most this, with at most two decimals (the server's rule). */
@@ -54,12 +55,10 @@ export function fromServer(nodes: readonly SchemeNode[] | null | undefined): Edi
   })
 }
 
-/** "1,5" → 1.5; null when it is not a plain non-negative decimal number. */
+/** "1,5", "1.5" and "1 000" → numbers; null when it is not a plain non-negative decimal number. */
 export function parsePoints(text: string): number | null {
-  const t = text.trim().replace(',', '.')
-  if (!/^(\d+(\.\d*)?|\.\d+)$/.test(t)) return null
-  const n = Number(t)
-  return Number.isFinite(n) ? n : null
+  const n = parseDecimal(text)
+  return n === null || n < 0 || !Number.isFinite(n) ? null : n
 }
 
 /** Rounds to hundredths so that 0.1 + 0.2 shows (and compares) as 0.3. */
@@ -91,10 +90,10 @@ export function toPayload(nodes: readonly EditNode[]): SchemeNodeInput[] {
 // Edits (they mutate the tree in place: it lives in a Vue reactive array)
 // ---------------------------------------------------------------------------
 
-/** Label proposed for a new node: "Exercise 3", "Question 2", then "a)", "b)"… */
+/** Label proposed for a new node: "Exercice 3", "Question 2", then "a)", "b)"… */
 export function defaultLabel(depth: number, position: number): string {
-  if (depth <= 1) return `Exercise ${position}`
-  if (depth === 2) return `Question ${position}`
+  if (depth <= 1) return t('scheme.defaultExercise', { position })
+  if (depth === 2) return t('scheme.defaultQuestion', { position })
   return `${String.fromCharCode(96 + Math.min(Math.max(position, 1), 26))})`
 }
 
@@ -195,17 +194,16 @@ export function validate(nodes: readonly EditNode[]): Map<string, string> {
   const errors = new Map<string, string>()
   for (const { node, depth } of flatten(nodes)) {
     if (node.label.trim() === '') {
-      errors.set(node.key, 'Enter a label.')
+      errors.set(node.key, t('scheme.check.label'))
     } else if (depth > MAX_DEPTH) {
-      errors.set(node.key, `At most ${MAX_DEPTH} levels.`)
+      errors.set(node.key, t('scheme.check.depth', { max: MAX_DEPTH }))
     } else if (isLeaf(node)) {
       const p = parsePoints(node.points)
-      if (node.points.trim() === '') errors.set(node.key, 'Enter the points of this question.')
-      else if (p === null) errors.set(node.key, 'Points must be a number, e.g. 2 or 1.5.')
-      else if (p <= 0) errors.set(node.key, 'Points must be more than 0.')
-      else if (p > MAX_LEAF_POINTS) errors.set(node.key, `At most ${MAX_LEAF_POINTS} points.`)
-      else if (!/^\d+(\.\d{1,2})?$/.test(String(p)))
-        errors.set(node.key, 'Points allow at most two decimals, e.g. 1.25.')
+      if (node.points.trim() === '') errors.set(node.key, t('scheme.check.pointsMissing'))
+      else if (p === null) errors.set(node.key, t('scheme.check.pointsNumber'))
+      else if (p <= 0) errors.set(node.key, t('scheme.check.pointsPositive'))
+      else if (p > MAX_LEAF_POINTS) errors.set(node.key, t('scheme.check.pointsMax', { max: MAX_LEAF_POINTS }))
+      else if (!/^\d+(\.\d{1,2})?$/.test(String(p))) errors.set(node.key, t('scheme.check.pointsDecimals'))
     }
   }
   return errors
@@ -214,6 +212,6 @@ export function validate(nodes: readonly EditNode[]): Map<string, string> {
 /** A stable text form of the tree, to tell whether there are unsaved changes. */
 export function snapshot(nodes: readonly EditNode[]): string {
   const strip = (list: readonly EditNode[]): unknown[] =>
-    list.map((n) => [n.id, n.label.trim(), isLeaf(n) ? n.points.trim().replace(',', '.') : null, strip(n.children)])
+    list.map((n) => [n.id, n.label.trim(), isLeaf(n) ? (parsePoints(n.points) ?? n.points.trim()) : null, strip(n.children)])
   return JSON.stringify(strip(nodes))
 }

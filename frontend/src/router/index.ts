@@ -1,6 +1,7 @@
 import { createRouter, createWebHistory, type RouteRecordRaw, type RouterHistory } from 'vue-router'
 import { installAuthRedirect, loadMe, type SessionUser } from '../stores/session'
 import { decideNavigation } from './guards'
+import { t } from '../i18n'
 
 export const routes: RouteRecordRaw[] = [
   { path: '/', name: 'root', component: { render: () => null } },
@@ -8,13 +9,13 @@ export const routes: RouteRecordRaw[] = [
     path: '/login',
     name: 'login',
     component: () => import('../views/StaffLoginView.vue'),
-    meta: { guestOnly: true, title: 'Staff sign-in' },
+    meta: { guestOnly: true, title: 'staffSignIn' },
   },
   {
     path: '/student/login',
     name: 'student-login',
     component: () => import('../views/StudentLoginView.vue'),
-    meta: { guestOnly: true, title: 'Student sign-in' },
+    meta: { guestOnly: true, title: 'studentSignIn' },
   },
   {
     path: '/',
@@ -24,84 +25,84 @@ export const routes: RouteRecordRaw[] = [
         path: 'change-password',
         name: 'change-password',
         component: () => import('../views/ChangePasswordView.vue'),
-        meta: { requiresAuth: true, passwordChange: true, title: 'Change password' },
+        meta: { requiresAuth: true, passwordChange: true, title: 'changePassword' },
       },
       {
         path: 'admin',
         name: 'admin',
         component: () => import('../views/AdminDashboardView.vue'),
-        meta: { roles: ['admin'], title: 'Admin dashboard' },
+        meta: { roles: ['admin'], title: 'adminDashboard' },
       },
       {
         path: 'admin/users',
         name: 'admin-users',
         component: () => import('../views/AdminUsersView.vue'),
-        meta: { roles: ['admin'], title: 'Users' },
+        meta: { roles: ['admin'], title: 'users' },
       },
       {
         path: 'admin/exams',
         name: 'admin-exams',
         component: () => import('../views/AdminExamsView.vue'),
-        meta: { roles: ['admin'], title: 'Exams' },
+        meta: { roles: ['admin'], title: 'exams' },
       },
       {
         path: 'admin/audit',
         name: 'admin-audit',
         component: () => import('../views/AdminAuditView.vue'),
-        meta: { roles: ['admin'], title: 'Audit trail' },
+        meta: { roles: ['admin'], title: 'audit' },
       },
       {
         path: 'admin/exams/:id',
         component: () => import('../views/ExamDetailView.vue'),
-        meta: { roles: ['admin'], title: 'Exam' },
+        meta: { roles: ['admin'], title: 'exam' },
         children: [
           {
             path: '',
             name: 'exam-settings',
             component: () => import('../views/exam/ExamSettings.vue'),
-            meta: { title: 'Exam settings' },
+            meta: { title: 'examSettings' },
           },
           {
             path: 'scheme',
             name: 'exam-scheme',
             component: () => import('../views/exam/ExamScheme.vue'),
-            meta: { title: 'Marking scheme' },
+            meta: { title: 'scheme' },
           },
           {
             path: 'teachers',
             name: 'exam-teachers',
             component: () => import('../views/exam/ExamTeachers.vue'),
-            meta: { title: 'Exam teachers' },
+            meta: { title: 'examTeachers' },
           },
           {
             path: 'roster',
             name: 'exam-roster',
             component: () => import('../views/exam/ExamRoster.vue'),
-            meta: { title: 'Roster' },
+            meta: { title: 'roster' },
           },
           {
             path: 'uploads',
             name: 'exam-uploads',
             component: () => import('../views/exam/ExamUploads.vue'),
-            meta: { title: 'Scan uploads' },
+            meta: { title: 'uploads' },
           },
           {
             path: 'identification',
             name: 'exam-identification',
             component: () => import('../views/exam/ExamIdentification.vue'),
-            meta: { title: 'Identification' },
+            meta: { title: 'identification' },
           },
           {
             path: 'dispatch',
             name: 'exam-dispatch',
             component: () => import('../views/exam/ExamDispatch.vue'),
-            meta: { title: 'Dispatch & copies' },
+            meta: { title: 'dispatch' },
           },
           {
             path: 'results',
             name: 'exam-results',
             component: () => import('../views/exam/ExamResults.vue'),
-            meta: { title: 'Results' },
+            meta: { title: 'results' },
           },
         ],
       },
@@ -109,25 +110,25 @@ export const routes: RouteRecordRaw[] = [
         path: 'teacher',
         name: 'teacher',
         component: () => import('../views/TeacherDashboardView.vue'),
-        meta: { roles: ['teacher'], title: 'Teacher dashboard' },
+        meta: { roles: ['teacher'], title: 'teacherDashboard' },
       },
       {
         path: 'teacher/copies/:id',
         name: 'grading-desk',
         component: () => import('../views/GradingDeskView.vue'),
-        meta: { roles: ['teacher', 'admin'], title: 'Grading desk', wide: true },
+        meta: { roles: ['teacher', 'admin'], title: 'desk', wide: true },
       },
       {
         path: 'student',
         name: 'student',
         component: () => import('../views/StudentDashboardView.vue'),
-        meta: { roles: ['student'], title: 'My results' },
+        meta: { roles: ['student'], title: 'myResults' },
       },
       {
         path: 'student/results/:id',
         name: 'student-result',
         component: () => import('../views/StudentResultView.vue'),
-        meta: { roles: ['student'], title: 'My result' },
+        meta: { roles: ['student'], title: 'myResult' },
       },
     ],
   },
@@ -135,7 +136,7 @@ export const routes: RouteRecordRaw[] = [
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('../views/NotFoundView.vue'),
-    meta: { title: 'Page not found' },
+    meta: { title: 'notFound' },
   },
 ]
 
@@ -158,7 +159,7 @@ export function buildRouter(history: RouterHistory = createWebHistory(import.met
   })
 
   router.afterEach((to) => {
-    document.title = to.meta.title ? `${to.meta.title} · Korrigo` : 'Korrigo'
+    document.title = to.meta.title ? `${t(`titles.${String(to.meta.title)}`)} · Korrigo` : 'Korrigo'
   })
 
   installAuthRedirect(router)
