@@ -1,7 +1,7 @@
 /**
  * Typed calls for the results: the student portal (own released results and
  * the short-lived download link of the graded PDF), the admin release switch,
- * the CSV exports, the statistics and the audit trail.
+ * the CSV exports and the statistics (the audit trail is `api/audit.ts`).
  *
  * Same conventions as `client.ts`: relative `/api/...` URLs, cookie session,
  * CSRF header on state-changing calls, `ApiError` on failure. The exports come
@@ -136,37 +136,6 @@ export interface ReleaseCheck {
   students_cannot_sign_in: (GradebookStudent & { reasons: SignInBlocker[] })[]
 }
 
-export type AuditOutcome = 'success' | 'failure' | (string & {})
-
-export interface AuditEvent {
-  id: Id
-  /** ISO 8601 */
-  at: string
-  action: string
-  outcome: AuditOutcome
-  actor_id: Id | null
-  actor_role: string | null
-  ip: string | null
-  request_id: string | null
-  target_type: string | null
-  target_id: Id | null
-  exam_id: Id | null
-  copy_id: Id | null
-  metadata: unknown
-}
-
-/** Filters of `GET /api/audit`; `since` / `until` are ISO 8601 instants. Empty values are not sent. */
-export interface AuditFilters {
-  exam_id?: string
-  copy_id?: string
-  actor?: string
-  since?: string
-  until?: string
-}
-
-/** The most events one audit query answers. */
-export const AUDIT_LIMIT = 500
-
 // ---------------------------------------------------------------------------
 // Endpoints
 // ---------------------------------------------------------------------------
@@ -174,16 +143,6 @@ export const AUDIT_LIMIT = 500
 const enc = (id: Id): string => encodeURIComponent(String(id))
 const examPath = (id: Id, rest = ''): string => `/api/exams/${enc(id)}${rest}`
 const myCopyPath = (id: Id, rest = ''): string => `/api/students/me/copies/${enc(id)}${rest}`
-
-/** The audit query string: trimmed, empty filters left out. */
-export function auditQuery(filters: AuditFilters): Record<string, string> {
-  const query: Record<string, string> = {}
-  for (const key of ['exam_id', 'copy_id', 'actor', 'since', 'until'] as const) {
-    const value = filters[key]?.trim()
-    if (value) query[key] = value
-  }
-  return query
-}
 
 export const resultsApi = {
   // --- student --------------------------------------------------------------
@@ -238,9 +197,5 @@ export const resultsApi = {
 
   stats(examId: Id): Promise<ExamStats> {
     return request<ExamStats>(examPath(examId, '/stats'))
-  },
-
-  async audit(filters: AuditFilters = {}): Promise<AuditEvent[]> {
-    return (await request<{ events: AuditEvent[] }>('/api/audit', { query: auditQuery(filters) })).events
   },
 }
