@@ -106,35 +106,42 @@ def dynamodb_connection() -> Connection:
     )
 
 
+#: The most keys DynamoDB takes in one ``BatchGetItem``.
+BATCH_GET_KEYS = 100
+
+
 def batch_get(*items: Model) -> list[Model | None]:
-    """Consistent reads of ``items`` (keys set; any tables) in one ``BatchGetItem`` round trip.
+    """Consistent reads of ``items`` (keys set; any tables) in one ``BatchGetItem`` round trip per
+    100 distinct keys.
 
     Returns the stored item for each one, in the same order, or None where nothing is stored. Keys the
     service leaves unprocessed (throttling) are asked again; they are rare and never silently dropped.
     """
-    wanted: dict[str, dict[str, Any]] = {}
+    distinct: list[tuple[str, dict[str, Any]]] = []
     slots: dict[tuple[str, str], list[int]] = {}
     for position, item in enumerate(items):
-        model = type(item)
-        table = model.Meta.table_name
+        table = type(item).Meta.table_name
         key = _key_of(item)
-        request = wanted.setdefault(table, {"Keys": [], "ConsistentRead": True})
         marker = _marker(key)
         if (table, marker) not in slots:
-            request["Keys"].append(key)
+            distinct.append((table, key))
         slots.setdefault((table, marker), []).append(position)
     found: list[Model | None] = [None] * len(items)
     models = {type(item).Meta.table_name: type(item) for item in items}
     client = dynamodb_connection().client
-    while wanted:
-        answer = client.batch_get_item(RequestItems=wanted)
-        for table, stored in answer.get("Responses", {}).items():
-            model = models[table]
-            for raw in stored:
-                loaded = model.from_raw_data(raw)
-                for position in slots.get((table, _marker(_key_of(loaded))), []):
-                    found[position] = loaded
-        wanted = answer.get("UnprocessedKeys") or {}
+    for start in range(0, len(distinct), BATCH_GET_KEYS):
+        wanted: dict[str, dict[str, Any]] = {}
+        for table, key in distinct[start : start + BATCH_GET_KEYS]:
+            wanted.setdefault(table, {"Keys": [], "ConsistentRead": True})["Keys"].append(key)
+        while wanted:
+            answer = client.batch_get_item(RequestItems=wanted)
+            for table, stored in answer.get("Responses", {}).items():
+                model = models[table]
+                for raw in stored:
+                    loaded = model.from_raw_data(raw)
+                    for position in slots.get((table, _marker(_key_of(loaded))), []):
+                        found[position] = loaded
+            wanted = answer.get("UnprocessedKeys") or {}
     return found
 
 

@@ -130,7 +130,6 @@ def serialise(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-BATCH_GET_LIMIT = 100  # keys DynamoDB accepts in one BatchGetItem
 TARGET_MODELS: dict[str, type[Model]] = {"user": User, "staff": User, "student": Student, "exam": Exam}
 
 
@@ -163,10 +162,8 @@ def resolve_names(events: list[AuditEvent]) -> dict[tuple[type[Model], str], str
             wanted[(target, event.target_id)] = None
     keys = list(wanted)
     names: dict[tuple[type[Model], str], str] = {}
-    for start in range(0, len(keys), BATCH_GET_LIMIT):
-        chunk = keys[start : start + BATCH_GET_LIMIT]
-        found = aws.batch_get(*(model(key) for model, key in chunk))
-        names.update({key: _display_name(item) for key, item in zip(chunk, found, strict=True) if item})
+    found = aws.batch_get(*(model(key) for model, key in keys))
+    names.update({key: _display_name(item) for key, item in zip(keys, found, strict=True) if item})
     return names
 
 

@@ -28,8 +28,6 @@ from chalicelib.models.grading import ScoreSheet
 from chalicelib.models.students import Enrolment, Student
 from chalicelib.services import exams, results
 
-BATCH_KEYS = 100  # DynamoDB's limit of keys per BatchGetItem
-
 # The gradebook CSV is for people in a French school: French headers and statuses in plain words.
 STATUS_WORDS = {
     copy_status.CopyStatus.STAGING: "À identifier",
@@ -78,10 +76,7 @@ class ExamBook:
 
 
 def _batched(items: list[Model]) -> list[Model]:
-    found: list[Model] = []
-    for start in range(0, len(items), BATCH_KEYS):
-        found.extend(item for item in aws.batch_get(*items[start : start + BATCH_KEYS]) if item is not None)
-    return found
+    return [item for item in aws.batch_get(*items) if item is not None]
 
 
 def load(exam_id: str) -> ExamBook:

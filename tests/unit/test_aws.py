@@ -109,3 +109,16 @@ def test_batch_get_reads_items_of_several_tables_in_one_round_trip(mocked_aws: N
     assert [getattr(item, "id", None) or getattr(item, "value", None) for item in found] == [
         "u1", "claim#1", None, "u1"
     ]
+
+
+def test_batch_get_asks_100_keys_at_a_time_and_answers_in_order(mocked_aws: None) -> None:
+    aws.connect()
+    with UniqueValue.batch_write() as batch:
+        for n in range(150):
+            batch.save(UniqueValue(f"claim#{n}", owner_id=f"u{n}"))
+    aws.reset_round_trips()
+
+    found = aws.batch_get(*(UniqueValue(f"claim#{n}") for n in range(150)))
+
+    assert aws.round_trips() == 2
+    assert [item.owner_id for item in found] == [f"u{n}" for n in range(150)]
