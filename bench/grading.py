@@ -647,7 +647,7 @@ def finalise_one(teacher: Teacher, copy_id: str, number: int, deadline: Deadline
         return Finalised(number, None, None, "lock refused")
     for page in range(PAGES):
         teacher.call("finalise: annotation", "POST", f"{base}/annotations",
-                     {"page_index": page, "type": "rect", "text": "À justifier", "score_delta": -0.5,
+                     {"page_index": page, "type": "rect", "text": "À justifier",
                       "geometry": {"x": 0.2, "y": 0.3, "w": 0.3, "h": 0.1}}, expect=(201,))
     scores = {qid: points - 0.75 for qid, points in QUESTIONS.items()}
     if teacher.call("finalise: scores", "PUT", f"{base}/scores",

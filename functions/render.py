@@ -66,14 +66,8 @@ def _upgrade_v1(data: bytes) -> RenderSpec | None:
 
 
 def _drawn(annotation: Annotation) -> dict[str, Any]:
-    """An annotation as the PDF renderer takes it."""
-    delta = annotation.score_delta
-    return {
-        "type": annotation.type,
-        "geometry": annotation.geometry,
-        "text": annotation.text,
-        "score_delta": None if delta is None else float(delta),
-    }
+    """An annotation as the PDF renderer takes it (no points: see ``chalicelib.domain.annotations``)."""
+    return {"type": annotation.type, "geometry": annotation.geometry, "text": annotation.text}
 
 
 def build_document(spec: RenderSpec, pages: list[FinalPage]) -> bytes:

@@ -1,4 +1,10 @@
-"""Annotation shapes and their normalised geometry ([0, 1] of the page, origin top-left)."""
+"""Annotation shapes and their normalised geometry ([0, 1] of the page, origin top-left).
+
+Decision (issue 13): annotations carry no points. Points come only from the score sheet (and, later,
+from rubric items); an annotation is a mark on the page — a tick, a cross, a rectangle, an ink stroke,
+a text comment — and nothing else. The API refuses a ``score_delta`` (422 naming the field), the desk
+has no delta field, and the final PDF does not draw the one an old stored annotation may still carry.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,6 @@ from typing import Any
 TYPES = ("rect", "ink", "tick", "cross", "text")
 MAX_INK_POINTS = 2000
 MAX_TEXT = 2000
-MAX_DELTA = 1000
 
 
 class AnnotationError(ValueError):
@@ -65,14 +70,3 @@ def check_text(kind: str, text: str | None) -> str | None:
     if text is not None and len(text) > MAX_TEXT:
         raise AnnotationError(f"text is limited to {MAX_TEXT} characters")
     return text
-
-
-def check_delta(delta: float | None) -> float | None:
-    """An optional signed score delta."""
-    if delta is None:
-        return None
-    if isinstance(delta, bool) or not isinstance(delta, (int, float)) or not math.isfinite(delta):
-        raise AnnotationError("score_delta must be a finite number")
-    if abs(delta) > MAX_DELTA:
-        raise AnnotationError("score_delta must be a finite number")
-    return float(delta)

@@ -37,7 +37,7 @@ class Annotation(Model):
     type = UnicodeAttribute()
     geometry = JSONAttribute()
     text = UnicodeAttribute(null=True)
-    score_delta = NumberAttribute(null=True)
+    # No score_delta: annotations carry no points (``chalicelib.domain.annotations``).
     author_id = UnicodeAttribute()
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)

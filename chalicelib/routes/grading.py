@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from chalice import Blueprint
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StringConstraints
+from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.access import ADMIN, STAFF, TEACHER
-from chalicelib.errors import BadRequest, KorrigoError
+from chalicelib.errors import BadRequest, KorrigoError, Unprocessable
 from chalicelib.services import bank, copies, copy_reads, finalize, grading, locks
 from chalicelib.web import BodyT, RequestContext, empty_response, endpoint, json_response
 
@@ -17,21 +18,29 @@ Text = Annotated[str, StringConstraints(max_length=2000)]
 Number = StrictInt | StrictFloat  # a JSON number: not a string, not a boolean
 
 
-class AnnotationBody(BaseModel):
+class _NoPoints(BaseModel):
+    """Annotations carry no points (``chalicelib.domain.annotations``): a ``score_delta`` is recognised
+    only to be refused with a 422 that names it (never stored, not in the OpenAPI schema)."""
+
+    score_delta: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+
+
+NoPointsT = TypeVar("NoPointsT", bound=_NoPoints)
+
+
+class AnnotationBody(_NoPoints):
     model_config = ConfigDict(extra="forbid")
     page_index: StrictInt = Field(ge=0, le=999)
     type: Literal["rect", "ink", "tick", "cross", "text"]
     geometry: dict[str, Any]
     text: Text | None = None
-    score_delta: Number | None = None
 
 
-class AnnotationPatch(BaseModel):
+class AnnotationPatch(_NoPoints):
     model_config = ConfigDict(extra="forbid")
     version: StrictInt = Field(ge=1)
     geometry: dict[str, Any] | None = None
     text: Text | None = None
-    score_delta: Number | None = None
 
 
 class ScoresBody(BaseModel):
@@ -66,6 +75,19 @@ def _body(ctx: RequestContext, copy_id: str, model: type[BodyT]) -> BodyT:
     except KorrigoError:
         copy_reads.visible(copy_id, ctx.caller)
         raise
+
+
+def _annotation_body(ctx: RequestContext, copy_id: str, model: type[NoPointsT]) -> NoPointsT:
+    """The validated annotation body; one carrying ``score_delta`` is a 422 (after the 404/403 check)."""
+    body = _body(ctx, copy_id, model)
+    if "score_delta" in body.model_fields_set:
+        copy_reads.visible(copy_id, ctx.caller)
+        raise Unprocessable(
+            "score_delta is not accepted: annotations carry no points; scores come from the score sheet.",
+            reason="annotation_points_removed",
+            params={"field": "score_delta"},
+        )
+    return body
 
 
 def _token(ctx: RequestContext) -> str | None:
@@ -134,7 +156,7 @@ def put_draft(ctx: RequestContext, copy_id: str):
 @endpoint(blueprint, "/api/copies/{copy_id}/annotations", methods=["POST"], access=STAFF)
 def add_annotation(ctx: RequestContext, copy_id: str):
     """Add an annotation."""
-    body = _body(ctx, copy_id, AnnotationBody)
+    body = _annotation_body(ctx, copy_id, AnnotationBody)
     annotation = grading.add_annotation(copy_id, ctx.caller, _token(ctx), body.model_dump(), ctx.origin)
     return json_response(grading.serialise_annotation(annotation), 201)
 
@@ -142,7 +164,7 @@ def add_annotation(ctx: RequestContext, copy_id: str):
 @endpoint(blueprint, "/api/copies/{copy_id}/annotations/{annotation_id}", methods=["PATCH"], access=STAFF)
 def update_annotation(ctx: RequestContext, copy_id: str, annotation_id: str):
     """Change an annotation (409 when its version is stale)."""
-    body = _body(ctx, copy_id, AnnotationPatch)
+    body = _annotation_body(ctx, copy_id, AnnotationPatch)
     changes = body.model_dump(exclude_unset=True, exclude={"version"})
     annotation = grading.update_annotation(
         copy_id, ctx.caller, _token(ctx), annotation_id, body.version, changes, ctx.origin
@@ -155,7 +177,7 @@ def delete_annotation(ctx: RequestContext, copy_id: str, annotation_id: str):
     """Delete an annotation (``?version=`` required)."""
     version = ctx.query("version")
     if not version or not version.isdigit():
-        raise BadRequest("Pass the annotation's version as ?version=N.")
+        raise BadRequest("Pass the annotation's version as ?version=N.", reason="annotation_version_required")
     grading.delete_annotation(copy_id, ctx.caller, _token(ctx), annotation_id, int(version), ctx.origin)
     return empty_response()
 

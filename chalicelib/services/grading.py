@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib import storage
 from chalicelib.domain import copy_status
-from chalicelib.domain.annotations import AnnotationError, check_delta, check_text, normalise_geometry
+from chalicelib.domain.annotations import AnnotationError, check_text, normalise_geometry
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.scoring import ScoreError, total, validate_scores
 from chalicelib.errors import BadRequest, NotFound
@@ -30,7 +30,6 @@ def serialise_annotation(annotation: Annotation) -> dict[str, Any]:
         "type": annotation.type,
         "geometry": annotation.geometry,
         "text": annotation.text,
-        "score_delta": float(annotation.score_delta) if annotation.score_delta is not None else None,
         "version": int(annotation.version),
         "created_at": annotation.created_at.isoformat(),
         "updated_at": annotation.updated_at.isoformat(),
@@ -151,10 +150,8 @@ def _annotation_fields(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
             clean["geometry"] = normalise_geometry(kind, fields["geometry"])
         if "text" in fields:
             clean["text"] = check_text(kind, fields["text"])
-        if "score_delta" in fields:
-            clean["score_delta"] = check_delta(fields["score_delta"])
     except AnnotationError as error:
-        raise BadRequest(f"Invalid annotation: {error}.") from error
+        raise BadRequest(f"Invalid annotation: {error}.", reason="annotation_invalid") from error
     return clean
 
 
@@ -164,8 +161,12 @@ def add_annotation(
     """Store a new annotation (version 1)."""
     copy = copy_reads.visible(copy_id, caller)
     if not 0 <= fields["page_index"] < int(copy.page_count):
-        raise BadRequest(f"page_index must be between 0 and {int(copy.page_count) - 1}.")
-    clean = _annotation_fields(fields["type"], {"text": None, "score_delta": None, **fields})
+        raise BadRequest(
+            f"page_index must be between 0 and {int(copy.page_count) - 1}.",
+            reason="page_index_out_of_range",
+            params={"max": int(copy.page_count) - 1},
+        )
+    clean = _annotation_fields(fields["type"], {"text": None, **fields})
     annotation = Annotation(
         copy.id,
         uuid.uuid4().hex,
@@ -173,7 +174,6 @@ def add_annotation(
         type=fields["type"],
         geometry=clean["geometry"],
         text=clean["text"],
-        score_delta=clean["score_delta"],
         author_id=caller.id,
         version=1,
     )
@@ -191,6 +191,7 @@ def add_annotation(
             {"type": annotation.type, "page_index": fields["page_index"]},
         ),
         stale="The annotation already exists.",
+        stale_reason="annotation_exists",
     )
     return annotation
 
@@ -219,7 +220,7 @@ def _annotation_event(
 def _annotation(seen: copy_reads.CopyRead) -> Annotation:
     annotation = seen.also[0]
     if annotation is None:
-        raise NotFound("No such annotation.")
+        raise NotFound("No such annotation.", reason="annotation_not_found")
     return annotation
 
 
@@ -252,6 +253,7 @@ def update_annotation(
             "annotation.update", annotation, seen.copy.exam_id, caller, origin, {"fields": sorted(changes)}
         ),
         stale=STALE_ANNOTATION,
+        stale_reason="annotation_changed",
     )
     for name, value in clean.items():
         setattr(annotation, name, value)
@@ -272,6 +274,7 @@ def delete_annotation(
         items=[lambda write: write.delete(annotation, condition=Annotation.version == version)],
         event=_annotation_event("annotation.delete", annotation, seen.copy.exam_id, caller, origin),
         stale=STALE_ANNOTATION,
+        stale_reason="annotation_changed",
     )
 
 
@@ -298,7 +301,11 @@ def save_scores(
             clean = validate_scores(scores, remarks, appreciation, exam.marking_scheme)
         except ScoreError as error:
             copy_reads.visible(copy_id, caller)  # a copy the caller may not see: 403 before any 400
-            raise BadRequest(error.message, extra={"node_id": error.node_id}) from error
+            raise BadRequest(
+                error.message,
+                reason="score_invalid",
+                extra={"node_id": error.node_id},
+            ) from error
         seen = int(score_sheet(copy_id).version or 0) if version is None else version
         sheet = ScoreSheet(
             copy_id,
@@ -325,6 +332,7 @@ def save_scores(
                     metadata={"scores": clean, "total": sheet.total},
                 ),
                 stale="The scores were changed meanwhile; reload them.",
+                stale_reason="scores_changed",
                 exam=exam,
             )
         except locks.StaleExam:
@@ -371,5 +379,6 @@ def save_draft(
         token,
         items=[lambda write: write.save(draft, condition=condition)],
         stale="This draft was saved by another window or session meanwhile; reload to continue.",
+        stale_reason="draft_changed",
     )
     return {"version": version + 1, "updated_at": now.isoformat()}

@@ -16,7 +16,7 @@ import {
 const SIZE = { width: 800, height: 1131 }
 
 function ann(id: string, type: Annotation['type'], geometry: Annotation['geometry'], text?: string): Annotation {
-  return { id, page_index: 0, type, geometry, text: text ?? null, score_delta: null, version: 1 }
+  return { id, page_index: 0, type, geometry, text: text ?? null, version: 1 }
 }
 
 describe('normalised geometry', () => {

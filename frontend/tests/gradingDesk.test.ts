@@ -1,9 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { resetClientState, setCsrfToken } from '../src/api/client'
-import { loadMe, resetSessionState } from '../src/stores/session'
+import { loadMe, logout, resetSessionState } from '../src/stores/session'
 import { apiError, empty, json, mockFetch, staffAdmin, type Call, type Responder } from './helpers'
 import { allByTestId, byTestId, flush, mountAt, press, type Mounted } from './mount'
 import { copyFixture } from './gradingFixtures'
+import { nextReadyCopy } from '../src/composables/desk/nextCopy'
+import type { TeacherCopy } from '../src/api/grading'
 
 let view: Mounted | null = null
 const root = () => view!.root
@@ -66,6 +68,12 @@ async function openEditable(): Promise<void> {
   await until(() => expect(q<HTMLButtonElement>('tool-rect').disabled).toBe(false))
 }
 
+// The desk is a lazy route: load it once up front so that the first test's clock does not pay for it.
+beforeAll(async () => {
+  await import('../src/views/GradingDeskView.vue')
+  await import('../src/views/TeacherDashboardView.vue')
+}, 60_000)
+
 beforeEach(() => {
   resetClientState()
   setCsrfToken('csrf')
@@ -91,7 +99,7 @@ describe('grading desk: lock', () => {
     await openEditable()
     expect(calls(all, 'POST', '/api/copies/c1/lock')).toHaveLength(1)
     expect(has('readonly-banner')).toBe(false)
-    expect(q('copy-status').textContent).toBe('LOCKED')
+    expect(q('copy-status').dataset.status).toBe('LOCKED')
     expect(q('page-counter').textContent).toBe('1 / 3')
     expect(calls(all, 'POST', '/api/copies/c1/lock/heartbeat')).toHaveLength(0)
 
@@ -134,6 +142,31 @@ describe('grading desk: lock', () => {
     await until(() => expect(order).toEqual(['draft {"ex2":11}', 'release']))
   })
 
+  it('signing out from the desk writes the pending draft, releases the lock, then signs out', async () => {
+    const order: string[] = []
+    mockFetch(
+      deskRoutes({
+        'PUT /api/copies/c1/draft': () => {
+          order.push('draft')
+          return json(200, { version: 1, updated_at: 'x' })
+        },
+        'DELETE /api/copies/c1/lock': () => {
+          order.push('release')
+          return empty(204)
+        },
+        'POST /api/logout': () => {
+          order.push('logout')
+          return empty(204)
+        },
+      }),
+    )
+    await openEditable()
+    typeInto(scoreInput('ex2'), '11')
+    await flush()
+    await logout() // before the debounce
+    expect(order).toEqual(['draft', 'release', 'logout'])
+  })
+
   it('pagehide: the pending draft goes out with keepalive (the lock then expires by itself)', async () => {
     const { calls: all } = mockFetch(deskRoutes())
     await openEditable()
@@ -171,7 +204,7 @@ describe('grading desk: lock', () => {
     await openDesk()
     await until(() => expect(q('readonly-banner').textContent).toContain('Being graded by'))
     expect(q('lock-holder').textContent).toBe('teacher2')
-    const time = new Date('2025-06-12T10:08:00Z').toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })
+    const time = new Date('2025-06-12T10:08:00Z').toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })
     expect(q('readonly-banner').textContent).toContain(`until ${time}`)
     for (const t of ['select', 'rect', 'ink', 'tick', 'cross', 'text']) {
       expect(q<HTMLButtonElement>(`tool-${t}`).disabled).toBe(true)
@@ -538,18 +571,14 @@ describe('grading desk: annotations', () => {
       geometry: { x: 0.5, y: 0.5 },
     })
 
-    // Text from the bank: choose it, click the page, Enter.
-    const bank = q<HTMLSelectElement>('bank-select')
-    bank.value = 'b1'
-    bank.dispatchEvent(new Event('change', { bubbles: true }))
+    // A comment from the bank in one click, placed (and saved) by the next click on the page.
+    q<HTMLButtonElement>('bank-comment').click()
     await flush()
     expect(q('tool-text').getAttribute('aria-pressed')).toBe('true')
+    expect(q('bank-pending').textContent).toContain('Justify your answer')
     canvas.dispatchEvent(pointer('pointerdown', 160, 226.2))
-    await flush()
-    const field = q<HTMLInputElement>('text-input')
-    expect(field.value).toBe('Justify your answer')
-    press(field, 'Enter')
     await until(() => expect(calls(all, 'POST', '/api/copies/c1/annotations')).toHaveLength(3))
+    expect(has('text-input')).toBe(false)
     expect(calls(all, 'POST', '/api/copies/c1/annotations')[2]!.body).toEqual({
       page_index: 0,
       type: 'text',
@@ -572,8 +601,8 @@ describe('grading desk: annotations', () => {
   })
 
   it('a stale edit (409) reloads the annotations and says so', async () => {
-    const existing = { id: 'a1', page_index: 0, type: 'tick', geometry: { x: 0.5, y: 0.5 }, text: null, score_delta: null, version: 1 }
-    const reloaded = { ...existing, version: 3, score_delta: 1 }
+    const existing = { id: 'a1', page_index: 0, type: 'text', geometry: { x: 0.5, y: 0.5 }, text: 'Good', version: 1 }
+    const reloaded = { ...existing, version: 3, text: 'Very good' }
     let gets = 0
     mockFetch(
       deskRoutes({
@@ -584,11 +613,14 @@ describe('grading desk: annotations', () => {
     await openEditable()
     q('annotation-item').click()
     await flush()
-    const delta = q<HTMLInputElement>('annotation-delta')
-    typeInto(delta, '-0.5')
-    delta.dispatchEvent(new Event('change', { bubbles: true }))
+    const text = q<HTMLInputElement>('selection-text')
+    typeInto(text, 'Fine')
+    text.dispatchEvent(new Event('change', { bubbles: true }))
     await until(() => expect(q('annotation-message').textContent).toContain('reloaded'))
-    await until(() => expect(q<HTMLInputElement>('annotation-delta').value).toBe('1'))
+    await until(() => expect(q<HTMLInputElement>('selection-text').value).toBe('Very good'))
+    // Annotations carry no points: no score delta anywhere on the desk.
+    expect(has('annotation-delta')).toBe(false)
+    expect(q('selection-panel').textContent).not.toMatch(/delta/i)
   })
 })
 
@@ -641,7 +673,7 @@ describe('grading desk: finalise', () => {
     expect(allByTestId(root(), 'finalize-missing')).toHaveLength(0)
     expect(q('finalize-confirm').textContent).toContain('16.5 / 20')
     q('finalize-submit').click()
-    await until(() => expect(q('copy-status').textContent).toBe('GRADING_IN_PROGRESS'))
+    await until(() => expect(q('copy-status').dataset.status).toBe('GRADING_IN_PROGRESS'))
     expect(order).toEqual(['scores', 'finalize'])
     expect(calls(all, 'PUT', '/api/copies/c1/scores')[0]!.body).toEqual({
       scores: { q11: 3, q12a: 1.5, q12b: 2, ex2: 10 },
@@ -657,10 +689,10 @@ describe('grading desk: finalise', () => {
     expect(gets).toBe(1)
     await vi.advanceTimersByTimeAsync(1500)
     await until(() => expect(gets).toBe(2))
-    expect(q('copy-status').textContent).toBe('GRADING_IN_PROGRESS')
+    expect(q('copy-status').dataset.status).toBe('GRADING_IN_PROGRESS')
     status = 'GRADED'
     await vi.advanceTimersByTimeAsync(1500)
-    await until(() => expect(q('copy-status').textContent).toBe('GRADED'))
+    await until(() => expect(q('copy-status').dataset.status).toBe('GRADED'))
     await until(() => expect(q<HTMLAnchorElement>('final-pdf-link').getAttribute('href')).toBe('https://s3.test/final/c1.pdf?sig=1'))
     expect(q('readonly-banner').dataset.kind).toBe('graded')
     expect(scoreInput('q11').readOnly).toBe(true)
@@ -697,7 +729,7 @@ describe('grading desk: finalise', () => {
     q('finalize-submit').click()
     await until(() => expect(q('finalize-server-missing').textContent).toContain('b)'))
     expect(q('finalize-server-missing').querySelector('[data-node-id="q12b"]')).not.toBeNull()
-    expect(q('copy-status').textContent).toBe('LOCKED')
+    expect(q('copy-status').dataset.status).toBe('LOCKED')
   })
 
   it('GRADING_FAILED shows the reason and retries', async () => {
@@ -717,10 +749,272 @@ describe('grading desk: finalise', () => {
     await until(() => expect(q('grading-error').textContent).toContain('page 2 image missing'))
     expect(calls(all, 'POST', '/api/copies/c1/lock')).toHaveLength(0)
     q('retry-button').click()
-    await until(() => expect(q('copy-status').textContent).toBe('GRADING_IN_PROGRESS'))
+    await until(() => expect(q('copy-status').dataset.status).toBe('GRADING_IN_PROGRESS'))
     await vi.advanceTimersByTimeAsync(1500)
-    await until(() => expect(q('copy-status').textContent).toBe('GRADED'))
+    await until(() => expect(q('copy-status').dataset.status).toBe('GRADED'))
     await until(() => expect(q('final-pdf-link').getAttribute('href')).toBe('/final.pdf'))
+  })
+})
+
+describe('grading desk: finalise and next', () => {
+  const FULL = { q11: '3', q12a: '1,5', q12b: '2', ex2: '10' }
+  const listed = (id: string, anonymous_id: string, status = 'READY', exam_id = 'ex1'): TeacherCopy => ({
+    id,
+    exam_id,
+    exam_name: 'Maths — June',
+    anonymous_id,
+    status: status as TeacherCopy['status'],
+    page_count: 3,
+    updated_at: null,
+  })
+
+  it('picks the next READY copy of the same exam in anonymous-id order, wrapping around', () => {
+    const copies = [
+      listed('c3', '7F3A-003'),
+      listed('c1', '7F3A-001', 'LOCKED'),
+      listed('c0', '7F3A-000'),
+      listed('c2', '7F3A-002', 'GRADED'),
+      listed('c10', '7F3A-010'),
+      listed('x1', '7F3A-002', 'READY', 'other-exam'),
+      listed('c4', '7F3A-004', 'LOCKED'),
+    ]
+    const current = { id: 'c1', exam_id: 'ex1', anonymous_id: '7F3A-001' }
+    expect(nextReadyCopy(copies, current)?.id).toBe('c3')
+    expect(nextReadyCopy(copies, { ...current, id: 'c3', anonymous_id: '7F3A-003' })?.id).toBe('c10')
+    expect(nextReadyCopy(copies, { ...current, id: 'c10', anonymous_id: '7F3A-010' })?.id).toBe('c0') // wraps
+    expect(nextReadyCopy([listed('c1', '7F3A-001')], current)).toBeNull()
+  })
+
+  async function fill(): Promise<void> {
+    for (const [id, v] of Object.entries(FULL)) typeInto(scoreInput(id), v)
+    await flush()
+  }
+
+  function finaliseRoutes(remaining: TeacherCopy[]) {
+    return deskRoutes({
+      'PUT /api/copies/c1/scores': (c) => json(200, { ...(c.body as object), total: 16.5, max: 20, version: 1 }),
+      'POST /api/copies/c1/finalize': json(202, { status: 'GRADING_IN_PROGRESS' }),
+      'GET /api/copies/c1/status': json(200, { ...copyFixture({ status: 'GRADING_IN_PROGRESS' }), final_pdf_available: false }),
+      'GET /api/teacher/copies': json(200, { copies: remaining }),
+      'GET /api/copies/c2': json(200, copyFixture({ id: 'c2', anonymous_id: '7F3A-002' })),
+      'POST /api/copies/c2/lock': json(201, { token: 'lock-2', expires_at: '2025-06-12T10:10:00Z' }),
+      'DELETE /api/copies/c2/lock': empty(204),
+      'GET /api/copies/c2/draft': json(200, { version: 0, payload: null, updated_at: null, client_id: null }),
+    })
+  }
+
+  it('Ctrl+Enter from a score field: confirm with Enter, finalise, then the next READY copy opens', async () => {
+    const { calls: all } = mockFetch(
+      finaliseRoutes([listed('c1', '7F3A-001', 'LOCKED'), listed('c2', '7F3A-002'), listed('c9', '7F3A-009', 'GRADED')]),
+    )
+    view = await mountAt('/teacher/copies/c1', 'fr')
+    await until(() => expect(q<HTMLButtonElement>('tool-rect').disabled).toBe(false))
+    await fill()
+    expect(q('score-total').textContent).toBe('16,5 / 20')
+    const shortcut = new KeyboardEvent('keydown', { key: 'Enter', ctrlKey: true, bubbles: true, cancelable: true })
+    scoreInput('ex2').dispatchEvent(shortcut)
+    expect(shortcut.defaultPrevented).toBe(true)
+    await flush()
+    expect(q('finalize-confirm').textContent).toContain('La copie suivante non corrigée s’ouvre ensuite.')
+    expect(document.activeElement).toBe(q('finalize-submit'))
+    expect(q('finalize-submit').textContent).toContain('Finaliser et passer à la suivante')
+    q('finalize-submit').click()
+    await until(() => expect(view!.router.currentRoute.value.fullPath).toBe('/teacher/copies/c2'))
+    await until(() => expect(q('desk-anonymous-id').textContent).toBe('7F3A-002'))
+    await until(() => expect(calls(all, 'POST', '/api/copies/c2/lock')).toHaveLength(1))
+    expect(calls(all, 'PUT', '/api/copies/c1/scores')[0]!.body).toMatchObject({ scores: { q11: 3, q12a: 1.5, q12b: 2, ex2: 10 } })
+    expect(calls(all, 'POST', '/api/copies/c1/finalize')).toHaveLength(1)
+    // The finalised copy's lock was consumed: never released.
+    expect(calls(all, 'DELETE', '/api/copies/c1/lock')).toHaveLength(0)
+  })
+
+  it('none left: back to the dashboard, which says so', async () => {
+    mockFetch(finaliseRoutes([listed('c1', '7F3A-001', 'GRADING_IN_PROGRESS'), listed('c9', '7F3A-009', 'GRADED')]))
+    view = await mountAt('/teacher/copies/c1', 'fr')
+    await until(() => expect(q<HTMLButtonElement>('tool-rect').disabled).toBe(false))
+    await fill()
+    q('finalize-next-button').click()
+    await flush()
+    q('finalize-submit').click()
+    await until(() => expect(view!.router.currentRoute.value.fullPath).toBe('/teacher?allGraded=ex1'))
+    await until(() => expect(q('teacher-all-graded').textContent).toContain('Plus aucune copie à corriger dans « Maths — June »'))
+  })
+
+  it('"Next ungraded copy" (Shift+N) saves the draft, releases the lock and opens the next one', async () => {
+    const order: string[] = []
+    mockFetch({
+      ...finaliseRoutes([listed('c1', '7F3A-001', 'LOCKED'), listed('c2', '7F3A-002')]),
+      'PUT /api/copies/c1/draft': () => {
+        order.push('draft')
+        return json(200, { version: 1, updated_at: 'x' })
+      },
+      'DELETE /api/copies/c1/lock': () => {
+        order.push('release')
+        return empty(204)
+      },
+    })
+    view = await mountAt('/teacher/copies/c1')
+    await until(() => expect(q<HTMLButtonElement>('tool-rect').disabled).toBe(false))
+    typeInto(scoreInput('q11'), '2')
+    await flush()
+    press(document.body, 'N')
+    document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'N', shiftKey: true, bubbles: true, cancelable: true }))
+    await until(() => expect(view!.router.currentRoute.value.fullPath).toBe('/teacher/copies/c2'))
+    await until(() => expect(order).toEqual(['draft', 'release']))
+  })
+})
+
+describe('grading desk: keyboard in the score sheet', () => {
+  it('Enter and Tab move question to question, Shift+Tab back, letters never go in, Esc returns to the page', async () => {
+    mockFetch(deskRoutes())
+    await openEditable()
+    scoreInput('q11').focus()
+    press(scoreInput('q11'), 'Enter')
+    expect(document.activeElement).toBe(scoreInput('q12a'))
+    press(scoreInput('q12a'), 'Tab')
+    expect(document.activeElement).toBe(scoreInput('q12b'))
+    const back = new KeyboardEvent('keydown', { key: 'Tab', shiftKey: true, bubbles: true, cancelable: true })
+    scoreInput('q12b').dispatchEvent(back)
+    expect(back.defaultPrevented).toBe(true)
+    expect(document.activeElement).toBe(scoreInput('q12a'))
+    // The last question's Enter goes on to the appreciation.
+    scoreInput('ex2').focus()
+    press(scoreInput('ex2'), 'Enter')
+    expect(document.activeElement).toBe(q('appreciation-input'))
+
+    // A tool letter typed in a score is neither a tool nor text.
+    for (const k of ['r', 'x', 'v']) expect(press(scoreInput('q11'), k).defaultPrevented).toBe(true)
+    expect(press(scoreInput('q11'), '5').defaultPrevented).toBe(false)
+    expect(press(scoreInput('q11'), ',').defaultPrevented).toBe(false)
+    await flush()
+    expect(q('tool-select').getAttribute('aria-pressed')).toBe('true')
+
+    // Esc leaves the field: the page has the focus, and letters are tools again.
+    scoreInput('q11').focus()
+    press(scoreInput('q11'), 'Escape')
+    expect(document.activeElement).toBe(q('page-scroll'))
+    press(document.activeElement!, 'x')
+    await flush()
+    expect(q('tool-cross').getAttribute('aria-pressed')).toBe('true')
+  })
+
+  it('accepts "12,5" and "12.5" and shows points with a comma in French', async () => {
+    mockFetch(deskRoutes())
+    view = await mountAt('/teacher/copies/c1', 'fr')
+    await until(() => expect(q<HTMLButtonElement>('tool-rect').disabled).toBe(false))
+    typeInto(scoreInput('ex2'), '10,5')
+    typeInto(scoreInput('q11'), '2.25')
+    await flush()
+    expect(q('score-total').textContent).toBe('12,75 / 20')
+    expect(has('score-error')).toBe(false)
+    expect(q('desk-toolbar').textContent).toContain('Coche')
+    expect(q('finalize-next-button').textContent).toContain('Finaliser et suivante')
+  })
+})
+
+describe('grading desk: undo and redo', () => {
+  it('Ctrl+Z undoes a deletion (created again), then the creation; Ctrl+Shift+Z redoes', async () => {
+    let seq = 0
+    const { calls: all } = mockFetch(
+      deskRoutes({
+        'POST /api/copies/c1/annotations': (c) => json(201, { id: `a${++seq}`, version: 1, ...(c.body as object) }),
+        'DELETE /api/copies/c1/annotations/a1': empty(204),
+        'DELETE /api/copies/c1/annotations/a2': empty(204),
+      }),
+    )
+    await openEditable()
+    const canvas = q('annotation-canvas')
+    press(document.body, 'v')
+    await flush()
+    canvas.dispatchEvent(pointer('pointerdown', 400, 565.5))
+    canvas.dispatchEvent(pointer('pointerup', 400, 565.5))
+    await until(() => expect(allByTestId(root(), 'annotation-item')).toHaveLength(1))
+    press(document.body, 's')
+    await flush()
+    q('annotation-item').click()
+    await flush()
+    press(document.body, 'Delete')
+    await until(() => expect(allByTestId(root(), 'annotation-item')).toHaveLength(0))
+
+    const ctrl = (key: string, shiftKey = false) =>
+      document.body.dispatchEvent(new KeyboardEvent('keydown', { key, ctrlKey: true, shiftKey, bubbles: true, cancelable: true }))
+    ctrl('z') // undo the deletion: the tick comes back (a new id)
+    await until(() => expect(calls(all, 'POST', '/api/copies/c1/annotations')).toHaveLength(2))
+    expect(calls(all, 'POST', '/api/copies/c1/annotations')[1]!.body).toEqual({ page_index: 0, type: 'tick', geometry: { x: 0.5, y: 0.5 } })
+    await until(() => expect(allByTestId(root(), 'annotation-item').map((b) => b.dataset.annotationId)).toEqual(['a2']))
+    ctrl('z') // undo the creation: the new copy of it goes
+    await until(() => expect(calls(all, 'DELETE', '/api/copies/c1/annotations/a2')).toHaveLength(1))
+    await until(() => expect(allByTestId(root(), 'annotation-item')).toHaveLength(0))
+    ctrl('z', true) // redo the creation
+    await until(() => expect(calls(all, 'POST', '/api/copies/c1/annotations')).toHaveLength(3))
+    await until(() => expect(allByTestId(root(), 'annotation-item')).toHaveLength(1))
+  })
+})
+
+describe('grading desk: comment bank and band', () => {
+  it('number keys insert the nth comment with the text tool; a selected annotation gets it beside it', async () => {
+    let seq = 0
+    const { calls: all } = mockFetch(
+      deskRoutes({
+        'GET /api/bank': json(200, {
+          comments: [
+            { id: 'b1', text: 'Justify', usage_count: 0 },
+            { id: 'b2', text: 'Units!', usage_count: 0 },
+          ],
+        }),
+        'POST /api/copies/c1/annotations': (c) => json(201, { id: `a${++seq}`, version: 1, ...(c.body as object) }),
+        'POST /api/bank/b2/use': json(200, {}),
+        'POST /api/bank/b1/use': json(200, {}),
+      }),
+    )
+    await openEditable()
+    await until(() => expect(allByTestId(root(), 'bank-comment')).toHaveLength(2))
+    press(document.body, '2') // not the text tool: nothing
+    await flush()
+    expect(has('bank-pending')).toBe(false)
+    press(document.body, 't')
+    await flush()
+    press(document.body, '2')
+    await flush()
+    expect(q('bank-pending').textContent).toContain('Units!')
+    q('annotation-canvas').dispatchEvent(pointer('pointerdown', 80, 113.1))
+    await until(() => expect(calls(all, 'POST', '/api/copies/c1/annotations')).toHaveLength(1))
+    expect(calls(all, 'POST', '/api/copies/c1/annotations')[0]!.body).toEqual({ page_index: 0, type: 'text', geometry: { x: 0.1, y: 0.1 }, text: 'Units!' })
+    await until(() => expect(calls(all, 'POST', '/api/bank/b2/use')).toHaveLength(1))
+
+    // Select the comment, then one click on a bank comment: placed beside it at once.
+    press(document.body, 's')
+    await flush()
+    q('annotation-item').click()
+    await flush()
+    allByTestId<HTMLButtonElement>(root(), 'bank-comment')[0]!.click()
+    await until(() => expect(calls(all, 'POST', '/api/copies/c1/annotations')).toHaveLength(2))
+    expect(calls(all, 'POST', '/api/copies/c1/annotations')[1]!.body).toMatchObject({ type: 'text', text: 'Justify', geometry: { x: 0.13, y: 0.1 } })
+  })
+
+  it('folds the masked band of the first page (remembered), and "f" fits the width', async () => {
+    window.localStorage.removeItem('korrigo.desk.bandCollapsed')
+    mockFetch(deskRoutes())
+    await openEditable()
+    const pageBox = () => root().querySelector<HTMLElement>('.viewer__page')!
+    // Folded by default: the page is 1131 px high at 800 px wide, its top quarter (283 px) is hidden.
+    expect(pageBox().style.height).toBe('848px')
+    q('band-toggle').click()
+    await flush()
+    expect(pageBox().style.height).toBe('1131px')
+    expect(window.localStorage.getItem('korrigo.desk.bandCollapsed')).toBe('false')
+    press(document.body, 'b')
+    await flush()
+    expect(pageBox().style.height).toBe('848px')
+    press(document.body, 'ArrowRight')
+    await flush()
+    expect(has('band-toggle')).toBe(false) // the band is on the first page only
+    q('zoom-in').click()
+    await flush()
+    expect(q('zoom-fit').textContent).toContain('125')
+    press(document.body, 'f')
+    await flush()
+    expect(q('zoom-fit').textContent).toContain('100')
   })
 })
 

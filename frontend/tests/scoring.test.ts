@@ -188,3 +188,17 @@ describe('score sidebar on leaves of 0.3, 1.1 and 1.4 points', () => {
     desk.unmount()
   })
 })
+
+describe('scores in French', () => {
+  it('reads "12,5" and "12.5" alike and words the problems in French with comma decimals', () => {
+    setLocale('fr')
+    const rows = flattenScheme(SCHEME)
+    const form = { scores: { q11: '2,5', q12a: '1.5', q12b: '', ex2: '10,25' }, remarks: {}, appreciation: '' }
+    expect(grandTotal(rows, form)).toBe(14.25)
+    expect(scoreError('abc', 3)).toBe('Saisissez un nombre.')
+    expect(scoreError('3,5', 3)).toBe('Au plus 3.')
+    expect(scoreError('1,3', 3)).toBe('Utilisez des quarts de point (0,25\u202f; 0,5\u202f; 0,75).')
+    expect(scoreError('1,3', 1.4)).toBe('Utilisez des quarts de point (0,25\u202f; 0,5\u202f; 0,75) ou la note entière 1,4.')
+    expect(formFrom(rows, { scores: { q12a: 1.5 } }).scores.q12a).toBe('1,5')
+  })
+})

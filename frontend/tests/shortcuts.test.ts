@@ -51,3 +51,28 @@ describe('keyboard shortcuts', () => {
     expect(shortcutFor({ ...key('r'), isComposing: true })).toBeNull()
   })
 })
+
+describe('keyboard shortcuts of the grading loop', () => {
+  it('finalise and next, next copy, undo / redo, fit, band and the bank numbers', () => {
+    expect(shortcutFor(key('Enter', document.body, { ctrlKey: true }))).toEqual({ kind: 'finalise-next' })
+    expect(shortcutFor(key('Enter', document.body, { metaKey: true }))).toEqual({ kind: 'finalise-next' })
+    expect(shortcutFor(key('Enter'))).toBeNull()
+    expect(shortcutFor(key('N', document.body, { shiftKey: true }))).toEqual({ kind: 'next-copy' })
+    expect(shortcutFor(key('z', document.body, { ctrlKey: true }))).toEqual({ kind: 'undo' })
+    expect(shortcutFor(key('Z', document.body, { ctrlKey: true, shiftKey: true }))).toEqual({ kind: 'redo' })
+    expect(shortcutFor(key('y', document.body, { ctrlKey: true }))).toEqual({ kind: 'redo' })
+    expect(shortcutFor(key('f'))).toEqual({ kind: 'fit' })
+    expect(shortcutFor(key('b'))).toEqual({ kind: 'band' })
+    expect(shortcutFor(key('3'))).toEqual({ kind: 'digit', n: 3 })
+    expect(shortcutFor(key('0'))).toBeNull()
+  })
+
+  it('in a field: Ctrl/⌘+Enter still finalises; undo, digits and letters stay the field\'s', () => {
+    const input = document.createElement('input')
+    expect(shortcutFor(key('Enter', input, { ctrlKey: true }))).toEqual({ kind: 'finalise-next' })
+    expect(shortcutFor(key('z', input, { ctrlKey: true }))).toBeNull()
+    expect(shortcutFor(key('3', input))).toBeNull()
+    expect(shortcutFor(key('N', input, { shiftKey: true }))).toBeNull()
+    expect(shortcutFor(key('f', input))).toBeNull()
+  })
+})

@@ -17,12 +17,14 @@ Choices, from measurements on this platform:
   layout written to a page embeds whole fonts (~10 ms), so the comments of a copy are laid out together in
   one overlay PDF, a page per scanned page, stamped with ``show_pdf_page``: one font set a copy, not one a
   comment (4 pages with 2 comments each: 85 -> 20 ms). ``subset_fonts`` and duplicate-object removal on
-  save (~10 ms) bring the fonts down to ~30 KB a copy. Short labels (score deltas, footers) are set with
+  save (~10 ms) bring the fonts down to ~30 KB a copy. Short labels (footers) are set with
   a TextWriter in the same Nimbus Sans. Its text is extracted as written, ligatures included (see
   ``_spell_out_ligatures``).
 * MuPDF's HTML tables drop rows when they cross a page break and ignore column widths, so the summary is
   paginated here: one table per page, as many rows as fit, measured with a Story before drawing.
   Two columns (question with its remark below, score), so the automatic widths come out right.
+* Annotations carry no points (``chalicelib.domain.annotations``): a ``score_delta`` stored on an old
+  annotation is ignored, never drawn. Points are the score sheet's, in the summary.
 * Apart from the creation date the output depends only on the input (no random file ID).
 """
 
@@ -38,7 +40,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from chalicelib.domain.annotations import check_delta, check_text, normalise_geometry
+from chalicelib.domain.annotations import check_text, normalise_geometry
 
 if TYPE_CHECKING:
     import pymupdf
@@ -60,7 +62,6 @@ EDGE = 4.0  # keep drawn text this far from the page edges
 COMMENT_MAX_WIDTH = 200.0
 COMMENT_FONT_SIZE = 10.0
 COMMENT_PADDING = 3.0
-LABEL_FONT_SIZE = 12.0
 LABEL_GAP = 3.0
 BACKING_OPACITY = 0.85  # white under drawn text, so it stays readable over handwriting
 LONG_WORD = 24  # longer words get break opportunities (MuPDF would let them overflow the box)
@@ -110,7 +111,7 @@ class FinalPage:
     width: int  # pixels
     height: int
     # Dicts as stored: "type", "geometry" (normalised to [0, 1] of the page, origin top-left), optional
-    # "text" (required for "text") and "score_delta"; other keys (id, version...) are ignored.
+    # "text" (required for "text"); other keys (id, version, an old "score_delta"...) are ignored.
     annotations: list[dict]
 
 
@@ -147,7 +148,6 @@ class _Mark(NamedTuple):
     kind: str
     geometry: dict[str, Any]
     text: str
-    delta: float | None
 
 
 def render_final_pdf(pages: list[FinalPage], summary: Summary) -> bytes:
@@ -207,7 +207,7 @@ def _check_annotation(annotation: Any) -> _Mark:
     kind = annotation.get("type")
     geometry = normalise_geometry(kind, annotation.get("geometry"))
     text = check_text(kind, annotation.get("text"))
-    return _Mark(kind, geometry, _clean(text or "").strip(), check_delta(annotation.get("score_delta")))
+    return _Mark(kind, geometry, _clean(text or "").strip())
 
 
 def _check_summary(summary: Summary) -> None:
@@ -228,8 +228,8 @@ def _check_summary(summary: Summary) -> None:
 
 
 def _scan_page(doc: pymupdf.Document, page: FinalPage, index: int, marks: list[_Mark]) -> list[_Comment]:
-    """The page with its image, strokes, comment boxes and score labels; returns the comments' text,
-    drawn on top by ``_draw_comments``."""
+    """The page with its image, strokes and comment boxes; returns the comments' text, drawn on top by
+    ``_draw_comments``."""
     import pymupdf
 
     out = doc.new_page(width=page.width * POINTS_PER_PIXEL, height=page.height * POINTS_PER_PIXEL)
@@ -243,11 +243,10 @@ def _scan_page(doc: pymupdf.Document, page: FinalPage, index: int, marks: list[_
                          f"not {page.width}x{page.height}")
     if not marks:
         return []
-    # Strokes, then the comments' white boxes, then score labels, then the comments' text.
+    # Strokes, then the comments' white boxes, then the comments' text.
     shape = out.new_shape()
     boxes = [_draw_shape(shape, mark, out.rect) for mark in marks]
     comments: list[_Comment] = []
-    labels: list[tuple[pymupdf.Rect, str, Colour]] = []
     for mark, box in zip(marks, boxes, strict=True):
         if mark.text:
             # a text comment starts at its point, a shape's label below the shape
@@ -256,12 +255,7 @@ def _scan_page(doc: pymupdf.Document, page: FinalPage, index: int, marks: list[_
             shape.draw_rect(comment.box)
             shape.finish(width=0.8, color=RED, fill=(1, 1, 1), fill_opacity=BACKING_OPACITY)
             comments.append(comment)
-            box = comment.box if mark.kind == "text" else box | comment.box
-        if mark.delta is not None:
-            labels.append((box, _signed_points(mark.delta), GREEN if mark.kind == "tick" else RED))
     shape.commit()
-    if labels:
-        _score_labels(out, labels)
     return comments
 
 
@@ -349,29 +343,6 @@ def _draw_comments(doc: pymupdf.Document, comments: list[list[_Comment]]) -> Non
         for number, page_comments in enumerate(comments):
             if page_comments:
                 doc[number].show_pdf_page(doc[number].rect, overlay, number)
-
-
-def _score_labels(page: pymupdf.Page, labels: list[tuple[pymupdf.Rect, str, Colour]]) -> None:
-    """Each score delta in bold on a white backing, right of its annotation (left of it at the edge)."""
-    import pymupdf
-
-    font, size = _font("hebo"), LABEL_FONT_SIZE
-    area = _inset(page.rect, EDGE, EDGE)
-    shape = page.new_shape()
-    writers: dict[Colour, pymupdf.TextWriter] = {}
-    for box, text, colour in labels:
-        width = _text_width("hebo", text, size)
-        x = box.x1 + LABEL_GAP
-        if x + width > area.x1:
-            x = max(area.x0, box.x0 - LABEL_GAP - width)
-        top = max(area.y0, min(box.y0, area.y1 - size))
-        shape.draw_rect(pymupdf.Rect(x - 1.5, top - 1, x + width + 1.5, top + size + 1))
-        writer = writers.setdefault(colour, pymupdf.TextWriter(page.rect))
-        writer.append((x, top + font.ascender * size), text, font=font, fontsize=size)
-    shape.finish(width=0, color=None, fill=(1, 1, 1), fill_opacity=BACKING_OPACITY)
-    shape.commit()
-    for colour, writer in writers.items():
-        writer.write_text(page, color=colour)
 
 
 # --------------------------------------------------------------------------------------- summary pages
@@ -569,11 +540,3 @@ def _points(value: float) -> str:
     rounded = Decimal(repr(float(value))).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     text = f"{rounded:f}".rstrip("0").rstrip(".")  # always has 2 decimals: "20.00" -> "20"
     return "0" if text == "-0" else text.replace(".", ",")
-
-
-def _signed_points(value: float) -> str:
-    """A score delta with its sign ("+1", "−1,5" with a real minus sign)."""
-    text = _points(abs(value))
-    if text == "0":
-        return "0"
-    return ("+" if value > 0 else "−") + text

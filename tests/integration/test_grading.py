@@ -310,7 +310,6 @@ def grade(api, headers, copy_id: str) -> str:
             "page_index": 0,
             "type": "rect",
             "geometry": {"x": 0.2, "y": 0.3, "w": 0.3, "h": 0.1},
-            "score_delta": -1,
         },
         token,
     )

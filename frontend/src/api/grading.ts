@@ -74,7 +74,6 @@ export interface Annotation {
   type: AnnotationType
   geometry: Geometry
   text?: string | null
-  score_delta?: number | null
   version: number
 }
 
@@ -83,13 +82,12 @@ export interface NewAnnotation {
   type: AnnotationType
   geometry: Geometry
   text?: string
-  score_delta?: number | null
 }
 
+/** What a PATCH may change. Annotations carry no points: scores come only from the score sheet. */
 export interface AnnotationChanges {
   geometry?: Geometry
   text?: string
-  score_delta?: number | null
 }
 
 export interface LockInfo {

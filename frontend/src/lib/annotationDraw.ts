@@ -4,10 +4,9 @@
  * Sizes follow the page width so that what the teacher sees matches the
  * final PDF at any zoom: ticks and crosses are MARK_SIZE of the page width,
  * centred on their point; text is TEXT_SIZE of the page width, its top-left
- * corner on its point.
+ * corner on its point. Annotations carry no points (scores come from the score sheet).
  */
 import type { Annotation, AnnotationType, Geometry } from '../api/grading'
-import { formatPoints } from './format'
 import { boundingBox, isInk, isRect, MARK_SIZE, TEXT_SIZE, type Size } from './geometry'
 
 export const COLORS = {
@@ -22,7 +21,6 @@ export interface Drawable {
   type: AnnotationType
   geometry: Geometry
   text?: string | null
-  score_delta?: number | null
 }
 
 export interface SceneOptions {
@@ -33,10 +31,6 @@ export interface SceneOptions {
 
 function lineWidth(size: Size): number {
   return Math.max(2, size.width * 0.0025)
-}
-
-export function formatDelta(delta: number): string {
-  return delta > 0 ? `+${formatPoints(delta)}` : `−${formatPoints(Math.abs(delta))}`
 }
 
 function drawOne(ctx: CanvasRenderingContext2D, a: Drawable, size: Size): void {
@@ -102,14 +96,6 @@ function drawOne(ctx: CanvasRenderingContext2D, a: Drawable, size: Size): void {
       })
       break
     }
-  }
-  if (typeof a.score_delta === 'number' && a.score_delta !== 0) {
-    const box = boundingBox(a, size)
-    const font = Math.max(11, TEXT_SIZE * size.width)
-    ctx.font = `bold ${font}px system-ui, sans-serif`
-    ctx.textBaseline = 'bottom'
-    ctx.fillStyle = a.score_delta > 0 ? COLORS.tick : COLORS.ink
-    ctx.fillText(formatDelta(a.score_delta), box.x + box.w + 4, box.y + font)
   }
 }
 

@@ -10,6 +10,7 @@
 import { reactive } from 'vue'
 import { ApiError, errorMessage, type Id } from '../api/client'
 import { gradingApi, lockHolder } from '../api/grading'
+import { t } from '../i18n'
 
 export const HEARTBEAT_MS = 30_000
 
@@ -66,7 +67,7 @@ export class CopyLock {
         this.state.expiresAt = held.expiresAt
       } else {
         this.state.phase = 'error'
-        this.state.error = errorMessage(err, 'The copy could not be locked for grading.')
+        this.state.error = errorMessage(err, t('desk.lock.failed'))
       }
     }
     return this.state.phase
@@ -82,7 +83,7 @@ export class CopyLock {
       if (this.state.phase === 'mine') this.state.expiresAt = res.expires_at
     } catch (err) {
       if (err instanceof ApiError && (err.status === 409 || err.status === 403 || err.status === 404)) {
-        this.markLost(err.message || 'Your lock expired.')
+        this.markLost(err.message || t('desk.lock.expired'))
       }
       // Network or server trouble: keep the lock and try again at the next beat.
     } finally {
@@ -91,7 +92,7 @@ export class CopyLock {
   }
 
   /** The lock is gone (heartbeat refused, or a write said so). */
-  markLost(reason = 'Your lock expired.'): void {
+  markLost(reason = t('desk.lock.expired')): void {
     if (this.state.phase !== 'mine') return
     this.stopHeartbeat()
     this.state.phase = 'lost'

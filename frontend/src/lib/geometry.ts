@@ -25,6 +25,9 @@ export const MAX_INK_POINTS = 2000
 /** Size of a tick / cross, as a fraction of the page width (the render uses the same). */
 export const MARK_SIZE = 0.03
 
+/** The identity zone of a copy's first page (masked for teachers): its top quarter (`HEADER_FRACTION` of `functions/pdf/render.py`). */
+export const IDENTITY_BAND = 0.25
+
 /** Font size of a text comment, as a fraction of the page width. */
 export const TEXT_SIZE = 0.018
 

@@ -9,7 +9,8 @@
  * - Empty means "not scored yet"; invalid text is flagged and never sent.
  */
 import type { SchemeNode } from '../api/exams'
-import { formatPoints } from './format'
+import { t } from '../i18n'
+import { formatPoints, parseDecimal } from './format'
 
 export interface ScoreRow {
   id: string
@@ -119,26 +120,20 @@ export function leafRows(rows: readonly ScoreRow[]): ScoreRow[] {
   return rows.filter((r) => r.leaf)
 }
 
-/** "1,5" → 1.5; null for empty or non-numeric text. */
+/** "1,5" and "1.5" → 1.5; null for empty or non-numeric text. */
 export function parseScore(text: string | undefined | null): number | null {
-  const t = (text ?? '').trim().replace(',', '.')
-  if (t === '' || !/^-?(\d+(\.\d*)?|\.\d+)$/.test(t)) return null
-  const n = Number(t)
-  return Number.isFinite(n) ? n : null
+  return parseDecimal(text ?? '')
 }
 
 /** The problem with a typed score, or null when it is empty or valid. */
 export function scoreError(text: string | undefined | null, max: number): string | null {
-  const t = (text ?? '').trim()
-  if (t === '') return null
-  const n = parseScore(t)
-  if (n === null) return 'Enter a number.'
-  if (n < 0) return 'The score cannot be negative.'
-  if (n > max) return `At most ${formatPoints(max)}.`
-  if (!onStep(n, max)) {
-    const full = onQuarter(max) ? '' : ` or the full ${formatPoints(max)}`
-    return `Use quarter points (0.25, 0.5, 0.75)${full}.`
-  }
+  const typed = (text ?? '').trim()
+  if (typed === '') return null
+  const n = parseScore(typed)
+  if (n === null) return t('desk.scores.errors.number')
+  if (n < 0) return t('desk.scores.errors.negative')
+  if (n > max) return t('desk.scores.errors.max', { max: formatPoints(max) })
+  if (!onStep(n, max)) return onQuarter(max) ? t('desk.scores.errors.step') : t('desk.scores.errors.stepOrFull', { max: formatPoints(max) })
   return null
 }
 
