@@ -1,5 +1,8 @@
 """HTTP middleware: request id on every response and log line, one error format, security headers.
 
+An authenticated answer also says when its session ends (``X-Session-Expires``, ISO-8601 UTC), so the
+SPA can warn before it.
+
 Each request's log line carries its status and its AWS round trips (``round_trips``: the DynamoDB and
 S3 requests it sent). The access log names the route's template (``/api/credentials/{token}``), never
 the requested path, so no path parameter, query string, cookie or body reaches it; the request's
@@ -18,6 +21,7 @@ from chalice.app import Request
 
 from chalicelib import aws
 from chalicelib.observability import flush_metrics, logger, redact
+from chalicelib.services import sessions
 from chalicelib.web import SECURITY_HEADERS, json_response, request_id_of
 
 _CHALICE_CODES = {
@@ -29,6 +33,9 @@ _CHALICE_CODES = {
     415: "unsupported_media_type",
     500: "internal_error",
 }
+
+
+SESSION_EXPIRES_HEADER = "X-Session-Expires"
 
 
 def _chalice_error(response: Response) -> Response | None:
@@ -56,11 +63,15 @@ def http_middleware(event: Request, get_response: Callable[[Request], Response])
     # thread-local keys: ``chalice local`` serves concurrent requests in threads of one process
     logger.thread_safe_append_keys(request_id=request_id, path=event.path, method=event.method)
     aws.reset_round_trips()
+    sessions.note_expiry(None)
     try:
         response = get_response(event)
         response = _chalice_error(response) or response
         response.headers.update(SECURITY_HEADERS)
         response.headers["X-Request-Id"] = request_id
+        expiry = sessions.request_expiry()
+        if expiry is not None:  # the SPA warns before it (same origin: no CORS exposure needed)
+            response.headers[SESSION_EXPIRES_HEADER] = sessions.iso_utc(expiry)
         logger.info("request", extra={"status": response.status_code, "round_trips": aws.round_trips()})
         return response
     finally:

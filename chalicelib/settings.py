@@ -45,7 +45,9 @@ class Settings(BaseModel):
     trust_forwarded_for: bool = False
     lambda_function_name: str | None = Field(default=None, validation_alias="AWS_LAMBDA_FUNCTION_NAME")
 
-    session_lifetime_seconds: int = 4 * 3600
+    session_idle_seconds: int = 4 * 3600  # a session ends after this long without a request
+    session_max_seconds: int = 12 * 3600  # and never later than this after sign-in, however active
+    session_extend_after_seconds: int = 300  # slid forward (one write) at most this often
     login_max_failures: int = 5  # per account, then it waits (Retry-After grows with repeated failures)
     login_window_seconds: int = 15 * 60
     login_max_lockout_seconds: int = 4 * 3600  # cap of the doubling wait of a repeatedly locked account

@@ -83,7 +83,7 @@ class Session(Model):
     csrf_token = UnicodeAttribute()
     ip = UnicodeAttribute(default="")
     created_at = UTCDateTimeAttribute()
-    expires_at = UTCDateTimeAttribute()
-    ttl = TTLAttribute()
+    expires_at = UTCDateTimeAttribute()  # idle end, slid by activity, never past created_at + the cap
+    ttl = TTLAttribute()  # follows expires_at
 
     principal_index = SessionUserIndex()

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, who am I, and changing one's own password (staff and students)."""
+"""Sign-in, sign-out, who am I, keeping a session alive, and changing one's own password."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.access import PUBLIC, SIGNED_IN, STAFF_PASSWORD_CHANGE, STUDENT_PASSWORD_CHANGE
 from chalicelib.domain.principal import Principal
 from chalicelib.models.students import Student
-from chalicelib.services import auth
+from chalicelib.services import auth, sessions
 from chalicelib.web import RequestContext, cleared_session_cookie, empty_response, endpoint, session_cookie
 
 blueprint = Blueprint(__name__)
@@ -44,7 +44,13 @@ def _me(principal: Principal) -> dict:
     }
     if isinstance(account, Student):
         user.update(first_name=account.first_name, last_name=account.last_name)
-    return {"user": user, "csrf_token": principal.csrf_token}
+    return {"user": user, "csrf_token": principal.csrf_token, **_session_end()}
+
+
+def _session_end() -> dict:
+    """When the caller's session ends (also in the ``X-Session-Expires`` header of every answer)."""
+    expiry = sessions.request_expiry()
+    return {"session_expires_at": sessions.iso_utc(expiry) if expiry else None}
 
 
 @endpoint(blueprint, "/api/login", methods=["POST"], access=PUBLIC)
@@ -75,6 +81,7 @@ def student_login(ctx: RequestContext):
         },
         "must_change_password": signed_in.principal.must_change_password,
         "csrf_token": signed_in.principal.csrf_token,
+        **_session_end(),
     }
 
 
@@ -89,6 +96,16 @@ def logout(ctx: RequestContext):
 def me(ctx: RequestContext):
     """The signed-in account and its CSRF token."""
     return _me(ctx.caller)
+
+
+@endpoint(blueprint, "/api/session/extend", methods=["POST"], access=SIGNED_IN)
+def extend_session(ctx: RequestContext):
+    """Keep-alive ("Rester connecté"): the session slides forward like after any activity.
+
+    Resolving the session already extended it (a session near its end was last extended long ago);
+    it never goes past its absolute cap, 12 hours after sign-in.
+    """
+    return _session_end()
 
 
 def _change_password(ctx: RequestContext):

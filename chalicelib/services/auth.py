@@ -170,7 +170,7 @@ def _refuse(
         wait = ratelimit.retry_after(address_key, settings.login_max_failures_per_ip, window)
         count_throttled_sign_in()
         raise TooManyRequests(THROTTLED, retry_after=wait or window)
-    raise Unauthenticated(INVALID_CREDENTIALS)
+    raise Unauthenticated(INVALID_CREDENTIALS, reason="invalid_credentials")
 
 
 def staff_login(identifier: str, password: str, origin: Origin) -> SignedIn:
@@ -245,16 +245,21 @@ def resolve(token: str | None) -> Principal | None:
 
 
 def _checked(session: Session, account: User | Student | None) -> Principal | None:
-    """The principal of a live session, unless its account is gone, disabled or revoked it (then closed)."""
+    """The principal of a live session, unless its account is gone, disabled or revoked it (then closed).
+
+    A session in use slides forward (``sessions.extend``: a write only every few minutes).
+    """
     if account is None or not account.active or sessions.revoked(session, account.sessions_valid_after):
         sessions.close_session(session.id)
         return None
+    sessions.note_expiry(sessions.extend(session))
     return _principal(account, PrincipalKind(session.kind), session)
 
 
 def logout(principal: Principal, origin: Origin) -> None:
     """Revoke the caller's session."""
     sessions.close_session(principal.session_id)
+    sessions.note_expiry(None)
     audit.record(
         f"{principal.kind}.logout",
         actor=principal,
@@ -296,10 +301,13 @@ def change_password(principal: Principal, current: str, new: str, origin: Origin
             target_id=principal.id,
             metadata={"reason": "wrong_current_password"},
         )
-        raise Unauthenticated("The current password is not correct.")
+        raise Unauthenticated("The current password is not correct.", reason="current_password_wrong")
     passwords.require_acceptable(new, personal=personal_words(account))
     if new == current:
-        raise ValidationFailed("The new password must differ from the current one.")
+        raise ValidationFailed(
+            "The new password must differ from the current one.",
+            reason="password_unchanged",
+        )
     model = type(account)
     actions = [
         model.password_hash.set(passwords.hash_password(new)),
@@ -314,7 +322,7 @@ def change_password(principal: Principal, current: str, new: str, origin: Origin
         account.update(actions=actions, condition=model.version == account.version)
     except UpdateError as error:
         if condition_failed(error):
-            raise Conflict("The account changed meanwhile; try again.") from error
+            raise Conflict("The account changed meanwhile; try again.", reason="account_changed") from error
         raise
     sessions.close_all_sessions(principal.id)
     token, _ = sessions.open_session(principal.id, principal.kind, origin.ip)

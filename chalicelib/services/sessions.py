@@ -1,4 +1,10 @@
-"""Server-side sessions: an opaque cookie token, stored only as an HMAC, 4 hours absolute lifetime.
+"""Server-side sessions: an opaque cookie token, stored only as an HMAC; sliding, with an absolute cap.
+
+A session ends ``session_idle_seconds`` (4 h) after its last extension and never later than
+``session_max_seconds`` (12 h) after sign-in. Activity slides it: a request whose session was last
+extended more than ``session_extend_after_seconds`` (5 min) ago moves ``expires_at`` (and the TTL)
+forward with ONE conditional update (``extend``); every other request writes nothing. The request's
+session end is kept per thread (``request_expiry``) for the ``X-Session-Expires`` response header.
 
 A token names its account, ``{kind tag}{account id}.{random}`` (e.g. ``s3f2c….Qx9…``), so a request
 reads the session and the account it needs in one round trip (``auth.resolve``). The stored key is the
@@ -12,13 +18,14 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.domain.roles import PrincipalKind
-from chalicelib.models.base import utcnow
+from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.users import Session
 from chalicelib.settings import get_settings
 
@@ -28,6 +35,7 @@ _KIND_TAGS = {PrincipalKind.STAFF: "s", PrincipalKind.STUDENT: "t"}
 _KINDS = {tag: kind for kind, tag in _KIND_TAGS.items()}
 _TOKEN = re.compile(r"([st])([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43,})")
 _LEGACY_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+_REQUEST = threading.local()  # chalice local serves requests in threads: one expiry per thread
 
 
 @dataclass(frozen=True)
@@ -63,11 +71,26 @@ def new_token(principal_id: str, kind: PrincipalKind) -> str:
     return token
 
 
+def cap_of(session: Session) -> datetime:
+    """The absolute end of a session: ``session_max_seconds`` after sign-in, however active."""
+    return session.created_at + timedelta(seconds=get_settings().session_max_seconds)
+
+
+def deadline(session: Session, now: datetime) -> datetime:
+    """Where activity at ``now`` moves the session's end: idle timeout from now, never past the cap."""
+    return min(now + timedelta(seconds=get_settings().session_idle_seconds), cap_of(session))
+
+
+def _extend_after() -> timedelta:
+    """How long an extension lasts before the next one; at most a quarter of the idle timeout."""
+    settings = get_settings()
+    return timedelta(seconds=min(settings.session_extend_after_seconds, settings.session_idle_seconds / 4))
+
+
 def open_session(principal_id: str, kind: PrincipalKind, ip: str | None) -> tuple[str, Session]:
     """Create a session; returns the cookie token (shown once) and the stored session."""
     token = new_token(principal_id, kind)
     now = utcnow()
-    expires = now + timedelta(seconds=get_settings().session_lifetime_seconds)
     session = Session(
         session_key(token),
         principal_id=principal_id,
@@ -75,25 +98,65 @@ def open_session(principal_id: str, kind: PrincipalKind, ip: str | None) -> tupl
         csrf_token=secrets.token_urlsafe(32),
         ip=ip or "",
         created_at=now,
-        expires_at=expires,
-        ttl=expires,
     )
+    session.expires_at = session.ttl = deadline(session, now)
     session.save(condition=Session.id.does_not_exist())
+    note_expiry(session.expires_at)
     return token, session
 
 
 def live(session: Session | None) -> Session | None:
-    """``session`` while within its absolute lifetime; an expired one is deleted and gives None."""
+    """``session`` while within its idle timeout and its cap; an ended one is deleted and gives None."""
     if session is None:
         return None
-    if session.expires_at <= utcnow():
+    now = utcnow()
+    if min(session.expires_at, cap_of(session)) <= now:
         session.delete()
         return None
     return session
 
 
+def extend(session: Session) -> datetime:
+    """Slide a live session's end forward after activity; returns its end (written or not).
+
+    Writes only when the last extension is older than ``_extend_after`` (so at most one write per
+    session every few minutes, none on most requests), never past the cap. The update is conditional
+    on the end it read: of racing requests one writes, the others keep the end they read (still
+    valid), and a session deleted meanwhile (sign-out) is never recreated.
+    """
+    now = utcnow()
+    new_end = deadline(session, now)
+    if new_end - session.expires_at < _extend_after():
+        return session.expires_at
+    seen = session.expires_at
+    try:
+        session.update(
+            actions=[Session.expires_at.set(new_end), Session.ttl.set(new_end)],
+            condition=Session.expires_at == seen,
+        )
+    except UpdateError as error:
+        if not condition_failed(error):
+            raise
+    return session.expires_at
+
+
+def note_expiry(expires_at: datetime | None) -> None:
+    """Remember the end of the session this request uses (None: no session, e.g. after sign-out)."""
+    _REQUEST.expiry = expires_at
+
+
+def request_expiry() -> datetime | None:
+    """The end of the session the current request resolved or opened, if any."""
+    return getattr(_REQUEST, "expiry", None)
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-11-30T14:05:00Z``: a session end as every browser's ``Date.parse`` reads it."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def find_session(token: str) -> Session | None:
-    """The live session of ``token`` (one read), or None when unknown or past its absolute lifetime."""
+    """The live session of ``token`` (one read), or None when unknown or ended (idle or past its cap)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     try:

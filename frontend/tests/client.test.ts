@@ -233,3 +233,14 @@ describe('401 hook', () => {
     expect(getCsrfToken()).toBe('t2')
   })
 })
+
+describe('session end header', () => {
+  // Needs the one-line `noteSessionEnd(response.headers.get('X-Session-Expires'))` in rawRequest.
+  it('every answer carrying X-Session-Expires moves the session clock (the warning follows activity)', async () => {
+    const { resetSessionClock, sessionClock } = await import('../src/lib/sessionClock')
+    resetSessionClock()
+    mockFetch({ 'GET /api/teacher/copies': json(200, { copies: [] }, { 'X-Session-Expires': '2030-01-01T16:00:00Z' }) })
+    await request('/api/teacher/copies')
+    expect(sessionClock.endsAt).toBe(Date.parse('2030-01-01T16:00:00Z'))
+  })
+})

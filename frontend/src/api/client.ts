@@ -11,6 +11,7 @@
  */
 
 import { currentLocale, has, t } from '../i18n'
+import { noteSessionEnd } from '../lib/sessionClock'
 
 // ---------------------------------------------------------------------------
 // Types of the API contract
@@ -394,6 +395,8 @@ async function rawRequest<T>(method: HttpMethod, path: string, options: RequestO
   }
 
   const payload = await readJson(response)
+  // Every authenticated answer says when the session ends: the warning before it follows activity.
+  noteSessionEnd(response.headers.get('X-Session-Expires'))
   // Any answer that carries a fresh token (login, me) updates the stored one.
   if (isRecord(payload) && typeof payload.csrf_token === 'string') {
     setCsrfToken(payload.csrf_token)

@@ -7,9 +7,19 @@
  * with 409 (stale version, another window) stops the autosave for good:
  * nothing is overwritten, the desk offers a reload. Other failures are
  * retried after a pause. Only one write is in flight at a time.
+ *
+ * Nothing is lost when the session ends: the unsaved draft is kept in the browser
+ * (`lib/pendingDrafts.ts`, per account and copy, with the version it was typed on) when a write is
+ * refused with 401 (the autosave then stops), when a write fails otherwise (retried, and forgotten
+ * once written) and when the tab closes with unsaved changes. Signing back in writes it back, and
+ * the desk restores it as any newer autosave. The copy is `options.copyId`, else the one in the
+ * desk's address (`/teacher/copies/<id>`).
  */
 import { reactive } from 'vue'
-import { ApiError } from '../api/client'
+import { ApiError, type Id } from '../api/client'
+import { t } from '../i18n'
+import { session } from '../stores/session'
+import { discardDraft, keepDraft } from './pendingDrafts'
 
 export type AutosavePhase =
   /** Nothing to save yet. */
@@ -44,6 +54,14 @@ export interface DraftAutosaveOptions<P> {
   /** Called for other failures; return true to stop instead of retrying (e.g. lock lost). */
   onError?: (err: unknown) => boolean | void
   now?: () => number
+  /** The copy the draft belongs to, for keeping it in the browser when the session ends. */
+  copyId?: Id
+}
+
+/** The copy of the grading desk's address, if the page is one. */
+export function copyIdFromLocation(path: string = globalThis.location?.pathname ?? ''): string | null {
+  const match = /^\/teacher\/copies\/([^/]+)/.exec(path)
+  return match ? decodeURIComponent(match[1] as string) : null
 }
 
 export const AUTOSAVE_DELAY_MS = 1500
@@ -56,10 +74,21 @@ export class DraftAutosave<P> {
   private timer: ReturnType<typeof setTimeout> | null = null
   private inFlight: Promise<void> | null = null
   private readonly opts: Required<Pick<DraftAutosaveOptions<P>, 'delayMs' | 'retryMs' | 'now'>> & DraftAutosaveOptions<P>
+  /** Who types and on which copy: where unsaved changes are kept when they cannot be written. */
+  private readonly keeper: { account: Id; copyId: Id } | null
+  /** This autosave kept changes in the browser that a later write has not saved yet. */
+  private keptHere = false
+  private readonly onUnload = (): void => {
+    this.keepUnsaved()
+  }
 
   constructor(options: DraftAutosaveOptions<P>, initialVersion = 0) {
     this.opts = { delayMs: AUTOSAVE_DELAY_MS, retryMs: AUTOSAVE_RETRY_MS, now: () => Date.now(), ...options }
     this.state = reactive<AutosaveState>({ phase: 'idle', lastSavedAt: null, error: '', version: initialVersion })
+    const account = session.user?.id
+    const copyId = options.copyId ?? copyIdFromLocation()
+    this.keeper = account !== undefined && copyId ? { account, copyId } : null
+    if (this.keeper) globalThis.addEventListener?.('beforeunload', this.onUnload)
   }
 
   get active(): boolean {
@@ -92,6 +121,18 @@ export class DraftAutosave<P> {
     this.clearTimer()
     this.dirty = false
     this.state.phase = phase
+    globalThis.removeEventListener?.('beforeunload', this.onUnload)
+  }
+
+  /**
+   * Keeps the unsaved changes in the browser (see the module comment); true when there were some.
+   * Called on a 401 and when the tab closes; the desk may call it too.
+   */
+  keepUnsaved(): boolean {
+    if (!this.keeper || !this.hasUnsavedChanges || this.payload === null) return false
+    keepDraft(this.keeper.account, this.keeper.copyId, this.state.version, this.payload)
+    this.keptHere = true
+    return true
   }
 
   /** The payload that would be written next, if any (for a last keepalive write). */
@@ -128,11 +169,24 @@ export class DraftAutosave<P> {
         const res = await this.opts.write(this.state.version, payload)
         if (!this.active) return
         this.state.version = res.version
+        if (this.keptHere && !this.dirty && this.keeper) {
+          // Written after all: the copy kept in the browser is no longer needed.
+          discardDraft(this.keeper.account, this.keeper.copyId)
+          this.keptHere = false
+        }
         this.state.lastSavedAt = this.opts.now()
         this.state.error = ''
         this.state.phase = this.dirty ? 'pending' : 'saved'
       } catch (err) {
         if (!this.active) return
+        if (err instanceof ApiError && err.status === 401) {
+          // The session ended: keep the changes for after signing back in; no retry without it.
+          this.dirty = true
+          const kept = this.keepUnsaved()
+          this.stop('stopped')
+          this.state.error = kept ? t('session.autosave.keptSignedOut') : err.message
+          return
+        }
         if (err instanceof ApiError && err.status === 409 && !isLockError(err)) {
           this.stop('conflict')
           this.state.error = err.message
@@ -143,12 +197,13 @@ export class DraftAutosave<P> {
           this.stop('stopped')
           return
         }
-        // Keep the newest state and try again later.
+        // Keep the newest state (in the browser too, should the page go) and try again later.
         if (!this.dirty) {
           this.dirty = true
         }
+        this.keepUnsaved()
         this.state.phase = 'error'
-        this.state.error = err instanceof ApiError ? err.message : 'The draft could not be saved.'
+        this.state.error = err instanceof ApiError ? err.message : t('session.autosave.notSaved')
         this.startTimer(this.opts.retryMs)
       } finally {
         this.inFlight = null
@@ -169,23 +224,25 @@ export function autosaveLabel(state: Pick<AutosaveState, 'phase' | 'lastSavedAt'
   switch (state.phase) {
     case 'pending':
     case 'saving':
-      return 'Saving…'
+      return t('session.autosave.saving')
     case 'error':
-      return 'Not saved — retrying…'
+      return t('session.autosave.retrying')
     case 'conflict':
-      return 'Not saved: changed in another window'
+      return t('session.autosave.conflict')
     case 'stopped':
-      return state.lastSavedAt === null ? 'Autosave off' : `Autosave off · ${savedAgo(state.lastSavedAt, now)}`
+      return state.lastSavedAt === null
+        ? t('session.autosave.off')
+        : t('session.autosave.offSince', { ago: savedAgo(state.lastSavedAt, now) })
     case 'saved':
-      return state.lastSavedAt === null ? 'Saved' : savedAgo(state.lastSavedAt, now)
+      return state.lastSavedAt === null ? t('session.autosave.saved') : savedAgo(state.lastSavedAt, now)
     case 'idle':
-      return 'No changes yet'
+      return t('session.autosave.idle')
   }
 }
 
 export function savedAgo(savedAt: number, now: number): string {
   const s = Math.max(0, Math.floor((now - savedAt) / 1000))
-  if (s < 2) return 'Saved just now'
-  if (s < 60) return `Saved ${s} s ago`
-  return `Saved ${Math.floor(s / 60)} min ago`
+  if (s < 2) return t('session.autosave.justNow')
+  if (s < 60) return t('session.autosave.secondsAgo', { n: s })
+  return t('session.autosave.minutesAgo', { n: Math.floor(s / 60) })
 }

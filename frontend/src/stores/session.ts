@@ -1,9 +1,17 @@
 /**
  * Session store: a plain reactive module holding the signed-in user.
+ *
+ * The session's end is watched by `lib/sessionClock.ts` (the warning); when it ends, the SPA goes
+ * to the sign-in page with `?expired=1&next=<where the user was>`; signing back in first replays
+ * the drafts kept in the browser (`lib/pendingDrafts.ts`), then returns there. `logout()` first
+ * runs the hooks registered with `onBeforeSignOut` (the desk flushes its draft, releases its lock).
  */
 import { reactive, readonly } from 'vue'
 import type { Router } from 'vue-router'
 import { t } from '../i18n'
+import { extendSession, type SessionEnd } from '../api/session'
+import { replayKeptDrafts } from '../lib/pendingDrafts'
+import { maybeSignedIn, noteSessionEnd, noteSignedIn, noteSignedOut } from '../lib/sessionClock'
 import {
   api,
   ApiError,
@@ -31,9 +39,11 @@ interface SessionState {
   user: SessionUser | null
   /** True once GET /api/me has answered (signed in or not). */
   loaded: boolean
+  /** True after the session ended by itself (the sign-in page says so), until the next sign-in. */
+  expired: boolean
 }
 
-const state = reactive<SessionState>({ user: null, loaded: false })
+const state = reactive<SessionState>({ user: null, loaded: false, expired: false })
 
 /** Read-only view of the session for components. */
 export const session = readonly(state)
@@ -49,6 +59,13 @@ let pendingMe: Promise<SessionUser | null> | null = null
 export function loadMe(force = false): Promise<SessionUser | null> {
   if (state.loaded && !force) return Promise.resolve(state.user)
   if (pendingMe) return pendingMe
+  if (!maybeSignedIn() && isSignInPath(globalThis.location?.pathname ?? '')) {
+    // A sign-in page opened where nobody signed in since the last sign-out: no probe (the browser
+    // would log its expected 401 as an error). Other pages still ask.
+    state.user = null
+    state.loaded = true
+    return Promise.resolve(null)
+  }
   pendingMe = (async () => {
     try {
       const res = await api.me()
@@ -56,12 +73,14 @@ export function loadMe(force = false): Promise<SessionUser | null> {
       state.user = { ...res.user, kind: res.user.kind ?? (res.user.role === 'student' ? 'student' : 'staff') }
       state.loaded = true
       rememberKind(state.user.kind)
+      noteSignedIn(sessionEndOf(res))
       return state.user
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
         state.user = null
         state.loaded = true
         setCsrfToken(null)
+        noteSignedOut()
         return null
       }
       throw err
@@ -90,29 +109,68 @@ export function userFromStudentLogin(res: StudentLoginResponse): SessionUser {
   }
 }
 
-/** Staff sign-in with a username or an email. */
+function sessionEndOf(answer: object): string | null {
+  return (answer as Partial<SessionEnd>).session_expires_at ?? null
+}
+
+/** How long signing in waits for the kept drafts to be written back before going on. */
+export const REPLAY_TIMEOUT_MS = 8000
+/** How long signing out waits for the hooks (flush the draft, release the lock). */
+export const SIGN_OUT_HOOKS_TIMEOUT_MS = 3000
+
+/** Waits for `work` (its failure ignored), at most `ms`. */
+async function within(ms: number, work: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+  })
+  await Promise.race([work.catch(() => undefined), timeout])
+  clearTimeout(timer)
+}
+
+async function signedIn(user: SessionUser, csrf: string, end: string | null): Promise<SessionUser> {
+  setCsrfToken(csrf)
+  state.user = user
+  state.loaded = true
+  state.expired = false
+  rememberKind(user.kind)
+  noteSignedIn(end)
+  await within(REPLAY_TIMEOUT_MS, replayKeptDrafts(user.id))
+  return user
+}
+
+/** Staff sign-in with a username or an email; kept drafts are written back before it resolves. */
 export async function login(username: string, password: string): Promise<SessionUser> {
   const res = await api.login(username, password)
-  setCsrfToken(res.csrf_token)
-  state.user = userFromStaffLogin(res)
-  state.loaded = true
-  rememberKind('staff')
-  return state.user
+  return signedIn(userFromStaffLogin(res), res.csrf_token, sessionEndOf(res))
 }
 
 /** Student sign-in with an email. */
 export async function studentLogin(email: string, password: string): Promise<SessionUser> {
   const res = await api.studentLogin(email, password)
-  setCsrfToken(res.csrf_token)
-  state.user = userFromStudentLogin(res)
-  state.loaded = true
-  rememberKind('student')
-  return state.user
+  return signedIn(userFromStudentLogin(res), res.csrf_token, sessionEndOf(res))
+}
+
+type SignOutHook = () => Promise<void>
+const signOutHooks = new Set<SignOutHook>()
+
+/**
+ * Registers work to finish before signing out (the desk: flush the draft, release the lock);
+ * returns the function that unregisters it. `logout()` waits for the hooks, at most
+ * `SIGN_OUT_HOOKS_TIMEOUT_MS`, and signs out even when one fails.
+ */
+export function onBeforeSignOut(hook: SignOutHook): () => void {
+  signOutHooks.add(hook)
+  return () => {
+    signOutHooks.delete(hook)
+  }
 }
 
 /** Signs out on the server (best effort) and forgets the user. Returns the kind that was signed in. */
 export async function logout(): Promise<AccountKind> {
   const kind = state.user?.kind ?? 'staff'
+  const hooks = [...signOutHooks].map((hook) => Promise.resolve().then(hook))
+  await within(SIGN_OUT_HOOKS_TIMEOUT_MS, Promise.allSettled(hooks))
   try {
     await api.logout()
   } catch {
@@ -122,11 +180,34 @@ export async function logout(): Promise<AccountKind> {
   return kind
 }
 
+/** "Rester connecté": slides the session forward; resolves to its new end (ISO), if known. */
+export async function keepSessionAlive(): Promise<string | null> {
+  const res = await extendSession()
+  noteSessionEnd(res.session_expires_at)
+  return res.session_expires_at
+}
+
+/**
+ * The session's end, as last heard, has passed: ask the server (a clock may be off, an answer
+ * may have slid it unseen); still signed in → the new end is noted; else → `sessionEnded`.
+ */
+export async function confirmSessionEnd(router: Router): Promise<void> {
+  if (state.user === null) return
+  try {
+    const res = await api.me()
+    setCsrfToken(res.csrf_token)
+    noteSessionEnd(sessionEndOf(res))
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) sessionEnded(router)
+  }
+}
+
 /** Forgets the user and the CSRF token without calling the server. */
 export function clearSession(): void {
   state.user = null
   state.loaded = true
   setCsrfToken(null)
+  noteSignedOut()
 }
 
 /** Marks the forced password change as done. */
@@ -138,7 +219,9 @@ export function markPasswordChanged(): void {
 export function resetSessionState(): void {
   state.user = null
   state.loaded = false
+  state.expired = false
   pendingMe = null
+  signOutHooks.clear()
 }
 
 // ---------------------------------------------------------------------------
@@ -154,6 +237,10 @@ export function homePathFor(user: Pick<SessionUser, 'role'>): string {
     case 'student':
       return '/student'
   }
+}
+
+function isSignInPath(path: string): boolean {
+  return path === '/login' || path === '/student/login'
 }
 
 export function loginPathFor(kind: AccountKind): string {
@@ -212,17 +299,24 @@ export function safeNext(next: unknown): string | null {
 }
 
 /**
- * Wires the API client's 401 handling to this store and the router: clear
- * the session, then go to the right login page with `?next=<current path>`.
+ * The session ended (a 401, or its end passed): forget it and go to the right sign-in page with
+ * `?next=<current path>`, and `expired=1` when someone was signed in (the page says so).
  */
+export function sessionEnded(router: Router): void {
+  const current = router.currentRoute.value
+  // A second 401 (the desk's other calls) may come before the first redirect is done: same answer.
+  const expired = state.user !== null || state.expired
+  const kind = state.user?.kind ?? kindForPath(current.path)
+  clearSession()
+  state.expired = expired
+  if (current.meta.guestOnly) return // already on a login page
+  const next = current.fullPath
+  const query: Record<string, string> = next && next !== '/' ? { next } : {}
+  if (expired) query.expired = '1'
+  void router.replace({ path: loginPathFor(kind), query })
+}
+
+/** Wires the API client's 401 handling to this store and the router (see `sessionEnded`). */
 export function installAuthRedirect(router: Router): void {
-  setUnauthorizedHandler(() => {
-    const current = router.currentRoute.value
-    const kind = state.user?.kind ?? kindForPath(current.path)
-    clearSession()
-    if (current.meta.guestOnly) return // already on a login page
-    const next = current.fullPath
-    const query = next && next !== '/' ? { next } : {}
-    void router.replace({ path: loginPathFor(kind), query })
-  })
+  setUnauthorizedHandler(() => sessionEnded(router))
 }

@@ -181,3 +181,89 @@ def test_a_token_of_the_earlier_form_is_still_revoked_by_disabling() -> None:
     User(teacher.id).update(actions=[User.active.set(False)])
 
     assert auth.resolve(token) is None
+
+
+# --- sliding sessions: idle timeout 4 h, cap 12 h, one write every few minutes at most ---------------
+
+
+def stored(token: str) -> Session:
+    return Session.get(sessions.session_key(token), consistent_read=True)
+
+
+def test_a_session_opens_for_the_idle_timeout_with_its_ttl_at_its_end() -> None:
+    token = open_staff(make_user("mrsmith"))
+    session = stored(token)
+
+    assert session.expires_at - session.created_at == timedelta(hours=4)
+    assert session.ttl == session.expires_at.replace(microsecond=0)
+
+
+def test_a_request_soon_after_the_last_extension_writes_nothing() -> None:
+    token = open_staff(make_user("mrsmith"))
+    before = stored(token).expires_at
+    with freeze_time(utcnow() + timedelta(minutes=4)):
+        aws.reset_round_trips()
+        assert auth.resolve(token) is not None
+        assert aws.round_trips() == 1  # the session and its account, no write
+    assert stored(token).expires_at == before
+
+
+def test_activity_slides_the_end_with_one_conditional_write_and_the_ttl_follows() -> None:
+    token = open_staff(make_user("mrsmith"))
+    later = stored(token).created_at + timedelta(hours=1)
+    with freeze_time(later):
+        aws.reset_round_trips()
+        assert auth.resolve(token) is not None
+        assert aws.round_trips() == 2  # the read, then one update
+        assert sessions.request_expiry() == later + timedelta(hours=4)
+    session = stored(token)
+    assert session.expires_at == later + timedelta(hours=4)
+    assert session.ttl == session.expires_at.replace(microsecond=0)
+
+
+def test_an_active_session_outlives_four_hours_but_not_twelve() -> None:
+    token = open_staff(make_user("mrsmith"))
+    start = stored(token).created_at
+    for hour in range(1, 12):
+        with freeze_time(start + timedelta(hours=hour)):
+            assert auth.resolve(token) is not None, f"ended after {hour} h of activity"
+    assert stored(token).expires_at == start + timedelta(hours=12)  # never past the cap
+    with freeze_time(start + timedelta(hours=12, seconds=1)):
+        assert auth.resolve(token) is None
+    assert Session.count(sessions.session_key(token)) == 0
+
+
+def test_a_session_idle_for_four_hours_after_its_last_activity_ends() -> None:
+    token = open_staff(make_user("mrsmith"))
+    active = utcnow() + timedelta(hours=3)
+    with freeze_time(active):
+        assert auth.resolve(token) is not None
+    with freeze_time(active + timedelta(hours=3, minutes=59)):
+        assert auth.resolve(token) is not None
+    with freeze_time(active + timedelta(hours=3, minutes=59) + timedelta(hours=4, seconds=1)):
+        assert auth.resolve(token) is None
+
+
+def test_the_timeouts_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KORRIGO_SESSION_IDLE_SECONDS", "600")
+    monkeypatch.setenv("KORRIGO_SESSION_MAX_SECONDS", "1800")
+    from chalicelib.settings import reset_settings_cache
+
+    reset_settings_cache()
+    token = open_staff(make_user("mrsmith"))
+    start = stored(token).created_at
+    assert stored(token).expires_at == start + timedelta(minutes=10)
+    with freeze_time(start + timedelta(minutes=9)):
+        assert auth.resolve(token) is not None  # a quarter of the idle timeout passed: slid
+    assert stored(token).expires_at == start + timedelta(minutes=19)
+    with freeze_time(start + timedelta(minutes=29)):
+        assert auth.resolve(token) is None  # idle for 10 minutes
+
+
+def test_an_extension_never_recreates_a_session_closed_meanwhile() -> None:
+    token = open_staff(make_user("mrsmith"))
+    session = stored(token)
+    sessions.close_session(session.id)
+    with freeze_time(utcnow() + timedelta(hours=1)):
+        assert sessions.extend(session) == session.expires_at  # the condition failed: nothing written
+    assert Session.count(sessions.session_key(token)) == 0

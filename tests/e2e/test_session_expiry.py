@@ -1,0 +1,60 @@
+"""A session that ends mid-copy loses nothing (French interface): the next autosave is refused, the desk
+goes to the sign-in page which says the session expired, and signing back in returns to the copy with
+the unsaved score and remark restored, then saved."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import DEMO_PASSWORD, ApiClient, dispatched_exam
+
+REMARK = "Raisonnement juste, calcul à revoir."
+
+
+def end_sessions_of(admin: ApiClient, username: str) -> None:
+    """The server ends every session of ``username`` (as an expiry would): disabled, then enabled again."""
+    teachers = admin.call("GET", "/api/users?role=teacher")["users"]
+    user_id = next(u["id"] for u in teachers if u["username"] == username)
+    admin.call("PATCH", f"/api/users/{user_id}", json={"active": False})
+    admin.call("PATCH", f"/api/users/{user_id}", json={"active": True})
+
+
+def test_a_session_ending_mid_copy_loses_no_edit(page: Page, platform_url: str):
+    admin, exam, copies = dispatched_exam(platform_url, [("DURAND", "Léa")])
+    copy_id = copies[0]["id"]
+    leaf = exam["marking_scheme"]["nodes"][0]["children"][0]["id"]
+    desk = f"{platform_url}/teacher/copies/{copy_id}"
+
+    page.goto(f"{platform_url}/login")
+    page.get_by_test_id("login-username").fill("teacher1")
+    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(re.compile(r"/teacher$"))
+    page.goto(desk)
+    expect(page.get_by_test_id("page-image")).to_be_visible()
+    expect(page.get_by_test_id("readonly-banner")).to_have_count(0)
+
+    end_sessions_of(admin, "teacher1")  # mid-copy: the next request of the desk is refused
+    page.locator(f'[data-testid="score-input"][data-node-id="{leaf}"]').fill("3,5")
+    page.locator(f'[data-testid="remark-input"][data-node-id="{leaf}"]').fill(REMARK)
+
+    expect(page.get_by_test_id("session-expired")).to_contain_text("Votre session a expiré", timeout=20_000)
+    assert "expired=1" in page.url and copy_id in page.url  # ?next= names the copy
+
+    page.get_by_test_id("login-username").fill("teacher1")
+    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+
+    expect(page).to_have_url(desk)
+    score = page.locator(f'[data-testid="score-input"][data-node-id="{leaf}"]')
+    expect(score).to_have_value(re.compile(r"^3[,.]5$"))
+    expect(page.locator(f'[data-testid="remark-input"][data-node-id="{leaf}"]')).to_have_value(REMARK)
+    expect(page.get_by_test_id("readonly-banner")).to_have_count(0)
+
+    teacher = ApiClient(platform_url, "teacher1")
+    draft = teacher.call("GET", f"/api/copies/{copy_id}/draft")["payload"]
+    assert draft["scores"][leaf] == 3.5
+    assert draft["remarks"][leaf] == REMARK
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('korrigo:kept-draft:'))") == []
