@@ -42,13 +42,17 @@ def authorise(
     if access.public:
         return principal
     if principal is None:
-        raise Unauthenticated("Sign in first.")
+        raise Unauthenticated("Sign in first.", reason="not_signed_in")
     if method in STATE_CHANGING and not hmac.compare_digest(
         (csrf_header or "").encode(), principal.csrf_token.encode()
     ):
-        raise Forbidden("Missing or invalid CSRF token (X-CSRF-Token header).")
+        raise Forbidden("Missing or invalid CSRF token (X-CSRF-Token header).", reason="csrf_invalid")
     if principal.role not in (access.roles or frozenset()):
-        raise Forbidden("You are not allowed to do this.")
+        raise Forbidden("You are not allowed to do this.", reason="not_allowed")
     if principal.must_change_password and not access.during_password_change:
-        raise Forbidden("Change your password first.", extra={"password_change_required": True})
+        raise Forbidden(
+            "Change your password first.",
+            reason="password_change_required",
+            extra={"password_change_required": True},
+        )
     return principal

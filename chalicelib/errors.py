@@ -79,5 +79,6 @@ class TooManyRequests(KorrigoError):
     status, code = 429, "too_many_requests"
 
     def __init__(self, message: str, retry_after: int) -> None:
+        # No ``reason``: the SPA words every 429 itself, with the wait from ``Retry-After``.
         super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
         self.retry_after = max(1, retry_after)

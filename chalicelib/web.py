@@ -46,31 +46,35 @@ class RequestContext:
     def caller(self) -> Principal:
         """The signed-in principal (routes that are not public always have one)."""
         if self.principal is None:
-            raise Forbidden("Sign in first.")
+            raise Forbidden("Sign in first.", reason="not_signed_in")
         return self.principal
 
     def body(self, model: type[BodyT]) -> BodyT:
         """The JSON body validated against ``model``: 400 naming the bad fields, 415, 413."""
         content_type = (self.request.headers.get("content-type") or "").split(";")[0].strip()
         if content_type != "application/json":
-            raise UnsupportedMediaType("Send the body as application/json.")
+            raise UnsupportedMediaType("Send the body as application/json.", reason="json_required")
         raw = self.request.raw_body or b""
         if len(raw) > get_settings().max_json_body_bytes:
-            raise PayloadTooLarge("The request body is too large.")
+            raise PayloadTooLarge("The request body is too large.", reason="body_too_large")
         try:
             data = json.loads(raw or b"null")
         except RecursionError as error:  # the C parser's own guard, far past MAX_JSON_DEPTH
-            raise BadRequest(_TOO_DEEP) from error
+            raise BadRequest(_TOO_DEEP, reason="body_too_deep", params={"max": MAX_JSON_DEPTH}) from error
         except (ValueError, UnicodeDecodeError) as error:
-            raise BadRequest("The body is not valid JSON.") from error
+            raise BadRequest("The body is not valid JSON.", reason="invalid_json") from error
         if json_depth(data) > MAX_JSON_DEPTH:
-            raise BadRequest(_TOO_DEEP)
+            raise BadRequest(_TOO_DEEP, reason="body_too_deep", params={"max": MAX_JSON_DEPTH})
         if not isinstance(data, dict):
-            raise BadRequest("The body must be a JSON object.")
+            raise BadRequest("The body must be a JSON object.", reason="body_not_object")
         try:
             return model.model_validate(data)
         except ValidationError as error:
-            raise BadRequest(_describe(error), extra={"fields": _fields(error)}) from error
+            fields = _fields(error)
+            first = fields[0] if fields else {"reason": "invalid_value", "params": {"field": "body"}}
+            raise BadRequest(
+                _describe(error), reason=first["reason"], params=first["params"], extra={"fields": fields}
+            ) from error
 
     def query(self, name: str) -> str | None:
         """One query-string parameter, or None."""
@@ -103,11 +107,48 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
-def _fields(error: ValidationError) -> list[dict[str, str]]:
-    return [
-        {"field": ".".join(str(part) for part in item["loc"]) or "body", "message": item["msg"]}
-        for item in error.errors()
-    ]
+# pydantic's error type → (reason, {param: the ``ctx`` value it comes from}); other types: invalid_value.
+_FIELD_REASONS: dict[str, tuple[str, dict[str, str]]] = {
+    "missing": ("field_required", {}),
+    "int_parsing": ("not_a_number", {}),
+    "int_type": ("not_a_number", {}),
+    "float_parsing": ("not_a_number", {}),
+    "float_type": ("not_a_number", {}),
+    "finite_number": ("not_a_number", {}),
+    "decimal_parsing": ("not_a_number", {}),
+    "decimal_type": ("not_a_number", {}),
+    "int_from_float": ("not_a_whole_number", {}),
+    "string_type": ("not_text", {}),
+    "bool_parsing": ("not_yes_no", {}),
+    "bool_type": ("not_yes_no", {}),
+    "string_too_long": ("too_long", {"max": "max_length"}),
+    "string_too_short": ("too_short", {"min": "min_length"}),
+    "too_long": ("too_many_items", {"max": "max_length"}),
+    "too_short": ("too_few_items", {"min": "min_length"}),
+    "greater_than_equal": ("number_at_least", {"min": "ge"}),
+    "greater_than": ("number_above", {"min": "gt"}),
+    "less_than_equal": ("number_at_most", {"max": "le"}),
+    "less_than": ("number_below", {"max": "lt"}),
+    "literal_error": ("invalid_choice", {"expected": "expected"}),
+    "enum": ("invalid_choice", {"expected": "expected"}),
+    "extra_forbidden": ("unknown_field", {}),
+}
+
+
+def _fields(error: ValidationError) -> list[dict[str, Any]]:
+    """One entry per invalid field: its dotted path, pydantic's English message, and the stable
+    ``reason`` with the ``params`` (``field`` and the limit) the SPA words it with."""
+    fields = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "body"
+        reason, wanted = _FIELD_REASONS.get(item["type"], ("invalid_value", {}))
+        ctx = item.get("ctx") or {}
+        params: dict[str, Any] = {"field": name}
+        for param, key in wanted.items():
+            value = ctx.get(key)
+            params[param] = value if isinstance(value, int | float | str) else str(value)
+        fields.append({"field": name, "message": item["msg"], "reason": reason, "params": params})
+    return fields
 
 
 def _describe(error: ValidationError) -> str:

@@ -73,7 +73,7 @@ def dialect_named(name: str | None) -> CsvDialect:
     except KeyError:
         raise BadRequest(
             "Unknown CSV format. Use format=excel (the default: ';', decimal commas, for Excel in French)"
-            " or format=rfc (',' and decimal points, for other tools)."
+            " or format=rfc (',' and decimal points, for other tools).", reason="csv_format_unknown"
         ) from None
 
 

@@ -80,7 +80,7 @@ def update_exam(ctx: RequestContext, exam_id: str):
     """Change an exam's settings."""
     fields = ctx.body(ExamPatch).model_dump(exclude_unset=True)
     if any(value is None for key, value in fields.items() if key != "pages_per_copy"):
-        raise BadRequest("Only pages_per_copy may be set to null.")
+        raise BadRequest("Only pages_per_copy may be set to null.", reason="only_pages_per_copy_nullable")
     return exams.serialise(exams.update_exam(exam_id, fields, actor=ctx.caller, origin=ctx.origin))
 
 

@@ -53,7 +53,7 @@ def list_users(ctx: RequestContext):
     """Staff accounts, filter ``role``."""
     role = ctx.query("role")
     if role not in (None, "admin", "teacher"):
-        raise BadRequest("role must be admin or teacher.")
+        raise BadRequest("role must be admin or teacher.", reason="staff_role_invalid")
     return {"users": [users.serialise(user) for user in users.list_users(Role(role) if role else None)]}
 
 

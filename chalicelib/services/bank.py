@@ -28,7 +28,11 @@ def list_comments(owner: Principal) -> list[BankComment]:
 def add_comment(owner: Principal, text: str) -> BankComment:
     """Save a comment to the caller's bank."""
     if sum(1 for _ in BankComment.query(owner.id)) >= MAX_COMMENTS:
-        raise BadRequest(f"The bank holds at most {MAX_COMMENTS} comments.")
+        raise BadRequest(
+            f"The bank holds at most {MAX_COMMENTS} comments.",
+            reason="comment_bank_full",
+            params={"max": MAX_COMMENTS},
+        )
     comment = BankComment(owner.id, uuid.uuid4().hex, text=text.strip())
     comment.save(condition=BankComment.id.does_not_exist())
     return comment
@@ -41,7 +45,7 @@ def use_comment(owner: Principal, comment_id: str) -> BankComment:
         comment.update(actions=[BankComment.usage_count.add(1)], condition=BankComment.id.exists())
     except UpdateError as error:
         if condition_failed(error):
-            raise NotFound("No such comment.") from error
+            raise NotFound("No such comment.", reason="comment_not_found") from error
         raise
     return comment
 
@@ -52,5 +56,5 @@ def delete_comment(owner: Principal, comment_id: str) -> None:
         BankComment(owner.id, comment_id).delete(condition=BankComment.id.exists())
     except DeleteError as error:
         if condition_failed(error):
-            raise NotFound("No such comment.") from error
+            raise NotFound("No such comment.", reason="comment_not_found") from error
         raise

@@ -29,7 +29,7 @@ def get_copy(copy_id: str) -> Copy:
     try:
         return Copy.get(copy_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("No such copy.") from error
+        raise NotFound("No such copy.", reason="copy_not_found") from error
 
 
 def student_name(student: Student) -> str:
@@ -173,11 +173,11 @@ RELEASED = "The exam's results are released: unrelease first to change who wrote
 def _identify_conflict(copy: Copy, student_id: str) -> Exception:
     """Why an identify transaction was cancelled, read back after the fact (consistent reads)."""
     if _released(copy.exam_id):
-        return Conflict(RELEASED)
+        return Conflict(RELEASED, reason="results_released")
     try:
         Enrolment.get(copy.exam_id, student_id, consistent_read=True)
     except DoesNotExist:
-        return BadRequest("This student is not on the exam's roster.")
+        return BadRequest("This student is not on the exam's roster.", reason="student_not_on_roster")
     owner = _claim_owner(copy.exam_id, student_id)
     if owner and owner != copy.id:
         try:
@@ -186,9 +186,11 @@ def _identify_conflict(copy: Copy, student_id: str) -> Exception:
             other = owner
         return Conflict(
             f"This student is already identified on copy {other}.",
+            reason="student_on_other_copy",
+            params={"copy": other},
             extra={"copy_id": owner, "anonymous_id": other},
         )
-    return Conflict("The copy changed meanwhile; reload and try again.")
+    return Conflict("The copy changed meanwhile; reload and try again.", reason="copy_changed")
 
 
 def _same_student(copy: Copy) -> Any:
@@ -206,7 +208,10 @@ def identify(copy_id: str, student_id: str, *, actor: Principal, origin: Origin)
     copy = get_copy(copy_id)
     previous = copy.student_id
     if previous == student_id:
-        raise Conflict("This copy is already identified with this student.")
+        raise Conflict(
+            "This copy is already identified with this student.",
+            reason="copy_already_this_student",
+        )
     move = copy_status.IDENTIFY if copy_status.IDENTIFY.allows(copy.status) else copy_status.stay(copy.status)
     claim = UniqueValue(claim_key(copy.exam_id, student_id), owner_id=copy.id)
     free_or_mine = UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id)
@@ -250,10 +255,11 @@ def unidentify(copy_id: str, *, actor: Principal, origin: Origin) -> Copy:
     """
     copy = get_copy(copy_id)
     if not copy.student_id:
-        raise Conflict("This copy is not identified.")
+        raise Conflict("This copy is not identified.", reason="copy_not_identified")
     if not copy_status.UNIDENTIFY.allows(copy.status):
         raise Conflict(
             "Grading started on this copy: identify it with the right student instead.",
+            reason="grading_started_identify_instead",
             extra={"status": copy.status},
         )
     previous_student, previous_teacher = copy.student_id, copy.teacher_id
@@ -283,8 +289,11 @@ def unidentify(copy_id: str, *, actor: Principal, origin: Origin) -> Copy:
         )
     except TransitionLost as lost:
         if _released(copy.exam_id):
-            raise Conflict(RELEASED) from lost
-        raise Conflict("The copy changed meanwhile (locked or corrected?); reload and try again.") from lost
+            raise Conflict(RELEASED, reason="results_released") from lost
+        raise Conflict(
+            "The copy changed meanwhile (locked or corrected?); reload and try again.",
+            reason="copy_changed",
+        ) from lost
     copy.student_id = copy.teacher_id = None
     return copy
 
@@ -309,7 +318,7 @@ def dispatch(exam_id: str, *, actor: Principal, origin: Origin) -> dict[str, Any
     exam = exams.get_exam(exam_id)
     teachers = sorted(exam.teacher_ids or [])
     if not teachers:
-        raise BadRequest("Assign teachers to the exam before dispatching.")
+        raise BadRequest("Assign teachers to the exam before dispatching.", reason="no_teachers_assigned")
     with exclusive(
         f"dispatch#{exam_id}",
         holder=actor.id,
@@ -356,9 +365,9 @@ def reassign(copy_id: str, teacher_id: str, *, actor: Principal, origin: Origin)
     copy = get_copy(copy_id)
     exam = exams.get_exam(copy.exam_id)
     if teacher_id not in (exam.teacher_ids or set()):
-        raise BadRequest("That teacher does not grade this exam.")
+        raise BadRequest("That teacher does not grade this exam.", reason="teacher_not_on_exam")
     if copy.status not in copy_status.REASSIGNABLE or _is_locked(copy.id):
-        raise Conflict("A copy that is being graded or is graded cannot move.")
+        raise Conflict("A copy that is being graded or is graded cannot move.", reason="copy_cannot_move")
     previous = copy.teacher_id
     try:
         copy.update(
@@ -367,7 +376,10 @@ def reassign(copy_id: str, teacher_id: str, *, actor: Principal, origin: Origin)
         )
     except UpdateError as error:
         if condition_failed(error):
-            raise Conflict("The copy changed meanwhile; reload and try again.") from error
+            raise Conflict(
+                "The copy changed meanwhile; reload and try again.",
+                reason="copy_changed",
+            ) from error
         raise
     audit.save(
         audit.copy_event(

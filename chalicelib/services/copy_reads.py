@@ -117,14 +117,14 @@ def read(
         found = aws.batch_get(*items)
     copy, exam = found[0], found[1]
     if copy is None:
-        raise NotFound("No such copy.")
+        raise NotFound("No such copy.", reason="copy_not_found")
     remember(copy)
     if exam is None or exam.id != copy.exam_id:  # the exam was deleted, or a stale entry
         exam = _get_exam(copy.exam_id)
     if exam is not None:
         _keep(_EXAMS, exam.id, exam)  # a consistent read: the freshest snapshot there is
     if not can_see(copy, exam, caller):
-        raise Forbidden(NOT_ASSIGNED)
+        raise Forbidden(NOT_ASSIGNED, reason="copy_not_assigned")
     rest = iter(found[2:])
     return CopyRead(
         copy, exam, next(rest) if lock else None, next(rest) if sheet else None, list(rest)
@@ -140,7 +140,7 @@ def _get_copy(copy_id: str) -> Copy:
     try:
         return Copy.get(copy_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("No such copy.") from error
+        raise NotFound("No such copy.", reason="copy_not_found") from error
 
 
 def _get_exam(exam_id: str) -> Exam | None:
@@ -159,7 +159,7 @@ def exam_snapshot(exam_id: str, *, fresh: bool = False) -> Exam:
     if snapshot is None:
         snapshot = _get_exam(exam_id)
         if snapshot is None:
-            raise NotFound("No such exam.")
+            raise NotFound("No such exam.", reason="exam_not_found")
         _keep(_EXAMS, exam_id, snapshot)
     return snapshot
 

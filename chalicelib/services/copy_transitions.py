@@ -32,7 +32,7 @@ class TransitionLost(Conflict):
     """The move did not happen: the copy (position 0) or another item of the transaction changed."""
 
     def __init__(self, move: Move, reasons: list[str | None], message: str | None = None) -> None:
-        super().__init__(message or "The copy changed meanwhile; reload it.")
+        super().__init__(message or "The copy changed meanwhile; reload it.", reason="copy_changed")
         self.move = move
         self.reasons = reasons
 

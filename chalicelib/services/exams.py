@@ -27,7 +27,7 @@ def get_exam(exam_id: str) -> Exam:
     try:
         return Exam.get(exam_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("No such exam.") from error
+        raise NotFound("No such exam.", reason="exam_not_found") from error
 
 
 def visible_exam(exam_id: str, caller: Principal) -> Exam:
@@ -35,7 +35,7 @@ def visible_exam(exam_id: str, caller: Principal) -> Exam:
     exam = get_exam(exam_id)
     if caller.is_admin or (caller.role is Role.TEACHER and copy_reads.teaches(exam, caller)):
         return exam
-    raise NotFound("No such exam.")
+    raise NotFound("No such exam.", reason="exam_not_found")
 
 
 def copy_counts(exam_id: str) -> dict[str, int]:
@@ -71,7 +71,10 @@ def serialise(exam: Exam, *, with_counts: bool = True) -> dict[str, Any]:
 
 def _check_layout(upload_mode: str, pages_per_copy: int | None) -> None:
     if upload_mode == "BATCH" and not pages_per_copy:
-        raise BadRequest("A BATCH exam needs pages_per_copy (the pages of one student's copy).")
+        raise BadRequest(
+            "A BATCH exam needs pages_per_copy (the pages of one student's copy).",
+            reason="pages_per_copy_required",
+        )
 
 
 def create_exam(fields: dict[str, Any], *, actor: Principal, origin: Origin) -> Exam:
@@ -117,7 +120,10 @@ def _save_changes(exam: Exam, actions: list[Any]) -> Exam:
         )
     except UpdateError as error:
         if condition_failed(error):
-            raise Conflict("The exam changed meanwhile; reload and try again.") from error
+            raise Conflict(
+                "The exam changed meanwhile; reload and try again.",
+                reason="exam_changed",
+            ) from error
         raise
     return exam
 
@@ -127,7 +133,7 @@ def update_exam(exam_id: str, fields: dict[str, Any], *, actor: Principal, origi
     exam = get_exam(exam_id)
     layout_fields = {"upload_mode", "pages_per_copy", "split_a3"} & set(fields)
     if layout_fields and copy_counts(exam_id):
-        raise Conflict("The upload layout cannot change once the exam has copies.")
+        raise Conflict("The upload layout cannot change once the exam has copies.", reason="layout_locked")
     mode = fields.get("upload_mode", exam.upload_mode)
     pages = fields.get("pages_per_copy", exam.pages_per_copy)
     _check_layout(mode, pages)
@@ -162,12 +168,15 @@ def delete_exam(exam_id: str, *, actor: Principal, origin: Origin) -> None:
     """Delete an exam that has no copy (409 otherwise; nothing is deleted)."""
     exam = get_exam(exam_id)
     if copy_counts(exam_id):
-        raise Conflict("This exam has copies and cannot be deleted.")
+        raise Conflict("This exam has copies and cannot be deleted.", reason="exam_has_copies")
     try:
         exam.delete(condition=Exam.version == exam.version)
     except DeleteError as error:
         if condition_failed(error):
-            raise Conflict("The exam changed meanwhile; reload and try again.") from error
+            raise Conflict(
+                "The exam changed meanwhile; reload and try again.",
+                reason="exam_changed",
+            ) from error
         raise
     audit.record(
         "exam.delete",
@@ -184,11 +193,18 @@ def set_marking_scheme(exam_id: str, nodes: Any, *, actor: Principal, origin: Or
     """Validate and store the marking scheme; refused (409) once grading has started."""
     exam = get_exam(exam_id)
     if copy_status.GRADING_STARTED & set(copy_counts(exam_id)):
-        raise Conflict("Grading has started: the marking scheme can no longer change.")
+        raise Conflict(
+            "Grading has started: the marking scheme can no longer change.",
+            reason="scheme_locked",
+        )
     try:
         tree, total = normalise_scheme(nodes)
     except SchemeError as error:
-        raise Unprocessable(error.message, extra={"path": error.path, "node_id": error.node_id}) from error
+        raise Unprocessable(
+            error.message,
+            reason="scheme_invalid",
+            extra={"path": error.path, "node_id": error.node_id},
+        ) from error
     exam = _save_changes(exam, [Exam.marking_scheme.set({"nodes": tree}), Exam.max_points.set(float(total))])
     audit.record(
         "exam.marking_scheme",
@@ -221,7 +237,11 @@ def set_teachers(exam_id: str, teacher_ids: list[str], *, actor: Principal, orig
         tid for tid in wanted if tid not in found or found[tid].role != Role.TEACHER or not found[tid].active
     ]
     if bad:
-        raise BadRequest(f"Not an active teacher: {', '.join(bad)}.")
+        raise BadRequest(
+            f"Not an active teacher: {', '.join(bad)}.",
+            reason="teachers_not_active",
+            params={"names": ", ".join(bad)},
+        )
     removed = sorted((exam.teacher_ids or set()) - set(wanted))
     action = Exam.teacher_ids.set(set(wanted)) if wanted else Exam.teacher_ids.remove()
     exam = _save_changes(exam, [action])

@@ -98,7 +98,7 @@ def finalize(copy_id: str, caller: Principal, token: str | None, origin: Origin)
     if settled:
         return settled
     if not locks.held_by(seen.lock, caller, token):
-        raise Conflict(locks.LOCK_LOST, extra={"lock_required": True})
+        raise Conflict(locks.LOCK_LOST, reason="lock_lost", extra={"lock_required": True})
     missing = missing_leaves(dict(sheet.scores or {}), exam.marking_scheme)
     if not (exam.marking_scheme or {}).get("nodes") or missing:
         audit.save(
@@ -111,7 +111,11 @@ def finalize(copy_id: str, caller: Principal, token: str | None, origin: Origin)
                 metadata={"missing": missing},
             )
         )
-        raise Unprocessable("Every question needs a score before finalising.", extra={"missing": missing})
+        raise Unprocessable(
+            "Every question needs a score before finalising.",
+            reason="scores_missing",
+            extra={"missing": missing},
+        )
     attempt = int(copy.grading_attempts or 0) + 1
     now = utcnow()
     mine = locks.live_condition(token or "", caller.id, now)
@@ -140,7 +144,7 @@ def finalize(copy_id: str, caller: Principal, token: str | None, origin: Origin)
         settled = _settled(copy)
         if settled:
             return settled
-        raise Conflict(locks.LOCK_LOST, extra={"lock_required": True}) from lost
+        raise Conflict(locks.LOCK_LOST, reason="lock_lost", extra={"lock_required": True}) from lost
     copy.grading_attempts, copy.grading_error = attempt, None
     copy.reopen_reason = copy.reopened_at = None
     _start_render(copy, exam, sheet, attempt)
@@ -164,7 +168,10 @@ def retry(copy_id: str, caller: Principal, origin: Origin) -> Outcome:
     if settled:
         return settled
     if not copy_status.RETRY.allows(copy.status):
-        raise Conflict(f"Only a failed render can be retried (the copy is {copy.status}).")
+        raise Conflict(
+            f"Only a failed render can be retried (the copy is {copy.status}).",
+            reason="render_not_failed",
+        )
     attempt = int(copy.grading_attempts or 0) + 1
     try:
         transition(
@@ -237,7 +244,7 @@ def reopen(copy_id: str, caller: Principal, origin: Origin, reason: str) -> Copy
     seen = copy_reads.read(copy_id, caller, sheet=True)
     copy, sheet = seen.copy, loaded_sheet(seen.sheet, copy_id)
     if not copy_status.REOPEN.allows(copy.status):
-        raise Conflict("Only a graded copy can be reopened.")
+        raise Conflict("Only a graded copy can be reopened.", reason="reopen_not_graded")
     previous_pdf, previous_masked = copy.final_pdf_key, copy.final_masked_pdf_key
     now = utcnow()
     try:
@@ -268,7 +275,7 @@ def reopen(copy_id: str, caller: Principal, origin: Origin, reason: str) -> Copy
             ),
         )
     except TransitionLost as lost:
-        raise Conflict("The copy changed meanwhile; reload it.") from lost
+        raise Conflict("The copy changed meanwhile; reload it.", reason="copy_changed") from lost
     copy.final_pdf_key = copy.final_masked_pdf_key = copy.total = None
     copy.reopen_reason, copy.reopened_at = reason, now
     return copy
@@ -282,12 +289,12 @@ def final_pdf_url(copy_id: str, caller: Principal) -> dict[str, Any]:
     """
     copy = copy_reads.visible(copy_id, caller)
     if copy.status not in copy_status.FINISHED or not copy.final_pdf_key:
-        raise Conflict("The copy is not graded yet.")
+        raise Conflict("The copy is not graded yet.", reason="copy_not_graded")
     key = copy.final_pdf_key if caller.is_admin else copy.final_masked_pdf_key
     if not key:
         raise Conflict(
             "This copy was graded before final PDFs hid the student's name: an admin can download it, "
-            "or reopen and finalise it again to make the anonymous version."
+            "or reopen and finalise it again to make the anonymous version.", reason="final_pdf_shows_name"
         )
     url = storage.presigned_get(key, download_name=f"copie-{copy.anonymous_id}.pdf")
     return {"url": url, "expires_in": get_settings().download_url_seconds}

@@ -79,10 +79,12 @@ def holder_conflict(copy_id: str) -> Conflict:
     """409 naming who holds the copy and until when."""
     lock = current_lock(copy_id)
     if lock is None:
-        return Conflict("The copy is not available for grading right now.")
+        return Conflict("The copy is not available for grading right now.", reason="copy_not_available")
     metrics.add_metric(name="LockConflicts", unit="Count", value=1)
     return Conflict(
         f"This copy is being graded by {lock.holder_name}.",
+        reason="lock_held_by_other",
+        params={"name": lock.holder_name},
         extra={"holder": lock.holder_name, "expires_at": lock.expires_at.isoformat()},
     )
 
@@ -112,16 +114,16 @@ def acquire(copy_id: str, caller: Principal, origin: Origin) -> Grant:
     """
     copy, lock = aws.batch_get(Copy(copy_id), Lock(copy_id))
     if copy is None:
-        raise NotFound("No such copy.")
+        raise NotFound("No such copy.", reason="copy_not_found")
     copy_reads.remember(copy)
     if not caller.is_admin and copy.teacher_id != caller.id:
-        raise Forbidden(copy_reads.NOT_ASSIGNED)
+        raise Forbidden(copy_reads.NOT_ASSIGNED, reason="copy_not_assigned")
     now = utcnow()
     if is_live(lock, now) and lock.holder_id == caller.id:
         return Grant(lock.token, heartbeat(copy.id, caller, lock.token), created=False)
     if not copy_status.LOCK.allows(copy.status):
         copy_reads.visible(copy_id, caller)  # 403 for a teacher no longer on the exam, before the 409
-        raise Conflict(f"A copy in status {copy.status} cannot be locked.")
+        raise Conflict(f"A copy in status {copy.status} cannot be locked.", reason="copy_not_lockable")
     token, expires = secrets.token_urlsafe(24), _expiry(now)
     new_lock = Lock(
         copy.id,
@@ -148,7 +150,7 @@ def acquire(copy_id: str, caller: Principal, origin: Origin) -> Grant:
         )
     except TransitionLost as lost:
         if lost.failed(2):
-            raise Forbidden(copy_reads.NOT_ASSIGNED) from lost
+            raise Forbidden(copy_reads.NOT_ASSIGNED, reason="copy_not_assigned") from lost
         if lost.failed(1):
             raise holder_conflict(copy.id) from lost
         raise
@@ -171,6 +173,7 @@ def under_lock(
     items: Sequence[Item] = (),
     event: AuditEvent | None = None,
     stale: str = "The copy changed meanwhile; reload it.",
+    stale_reason: str = "copy_changed",
     exam: Exam | None = None,
     lock_item: Item | None = None,
     wrong_token_forbidden: bool = False,
@@ -181,8 +184,8 @@ def under_lock(
     and, given ``exam`` (a snapshot whose rules the items rely on), that the exam is unchanged since:
     ``StaleExam`` then asks the caller to read it again. Refusals: 404/403 for a copy the caller may not
     see, 409 ``lock_required`` without the live lock (403 for a foreign token when
-    ``wrong_token_forbidden``), 409 once the copy cannot change, 409 ``stale`` when an item's own
-    condition failed.
+    ``wrong_token_forbidden``), 409 once the copy cannot change, 409 ``stale`` (reason ``stale_reason``)
+    when an item's own condition failed.
     """
     now = utcnow()
     exam_id = exam.id if exam is not None else copy_reads.exam_of(copy_id)
@@ -193,7 +196,8 @@ def under_lock(
         unchanged = copy_reads.exam_unchanged(exam)
         exam_condition = unchanged if exam_condition is None else exam_condition & unchanged
     if not token:
-        _refused(copy_id, caller, token, [None, "ConditionalCheckFailed"], stale, wrong_token_forbidden)
+        no_lock = [None, "ConditionalCheckFailed"]
+        _refused(copy_id, caller, token, no_lock, (stale, stale_reason), wrong_token_forbidden)
     copy_condition = Copy.status == CopyStatus.LOCKED
     assigned = copy_reads.assignment_condition(caller)
     if assigned is not None:
@@ -211,7 +215,7 @@ def under_lock(
     ]
     reasons = commit([*checks, *items], event)
     if reasons is not None:
-        _refused(copy_id, caller, token, reasons, stale, wrong_token_forbidden)
+        _refused(copy_id, caller, token, reasons, (stale, stale_reason), wrong_token_forbidden)
 
 
 class StaleExam(Conflict):
@@ -223,7 +227,7 @@ def _refused(
     caller: Principal,
     token: str | None,
     reasons: list[str | None],
-    stale: str,
+    stale: tuple[str, str],
     wrong_token_forbidden: bool,
 ) -> None:
     """Explain a refused grading write (reads only on this path) by raising the right error."""
@@ -231,15 +235,20 @@ def _refused(
     lost = [reason in LOST for reason in reasons] + [False] * 3
     if lost[1] or not held_by(seen.lock, caller, token):
         if wrong_token_forbidden and token and is_live(seen.lock) and seen.lock.token != token:
-            raise Forbidden("This lock token is not valid for the copy.")
+            raise Forbidden("This lock token is not valid for the copy.", reason="lock_token_invalid")
         if wrong_token_forbidden:
-            raise Conflict("Your lock has expired; open the copy again.", extra={"lock_required": True})
-        raise Conflict(LOCK_LOST, extra={"lock_required": True})
+            raise Conflict(
+                "Your lock has expired; open the copy again.",
+                reason="lock_expired",
+                extra={"lock_required": True},
+            )
+        raise Conflict(LOCK_LOST, reason="lock_lost", extra={"lock_required": True})
     if lost[0]:
-        raise Conflict(NOT_CHANGEABLE)
+        raise Conflict(NOT_CHANGEABLE, reason="copy_not_changeable")
     if lost[2]:
-        raise StaleExam("The exam changed meanwhile; reload the copy.")
-    raise Conflict(stale)
+        raise StaleExam("The exam changed meanwhile; reload the copy.", reason="exam_changed")
+    message, reason = stale
+    raise Conflict(message, reason=reason)
 
 
 def release(copy_id: str, caller: Principal, token: str | None, origin: Origin) -> None:
@@ -280,7 +289,7 @@ def release(copy_id: str, caller: Principal, token: str | None, origin: Origin) 
         copy_reads.visible(copy_id, caller)  # 404 / 403 for a copy the caller may not see
         if lost.failed(1):
             return  # not (or no longer) the caller's lock: nothing to release
-        raise Conflict("The copy changed meanwhile.") from lost
+        raise Conflict("The copy changed meanwhile.", reason="copy_changed") from lost
 
 
 def _break(copy: Copy, caller: Principal, lock: Lock | None, origin: Origin) -> None:
@@ -299,7 +308,7 @@ def _break(copy: Copy, caller: Principal, lock: Lock | None, origin: Origin) -> 
             ),
         )
     except TransitionLost as lost:
-        raise Conflict("The lock changed meanwhile.") from lost
+        raise Conflict("The lock changed meanwhile.", reason="lock_changed") from lost
 
 
 def break_for_unassignment(

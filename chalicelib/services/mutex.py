@@ -35,7 +35,7 @@ def exclusive(
         ).save(condition=locks.free_condition(now))
     except PutError as error:
         if condition_failed(error):
-            raise Conflict(busy) from error
+            raise Conflict(busy, reason="busy") from error
         raise
     try:
         yield

@@ -6,7 +6,7 @@ import secrets
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from chalicelib.domain.password_policy import password_problems
+from chalicelib.domain.password_policy import MAX_LENGTH, MIN_LENGTH, password_problems
 from chalicelib.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -40,11 +40,31 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+# The reason of a refused password: the first rule it breaks (matched on the policy's own sentence).
+_POLICY_REASONS = (
+    ("at least", "password_too_short"),
+    ("at most", "password_too_long"),
+    ("numeric", "password_all_digits"),
+    ("similar", "password_too_similar"),
+    ("common", "password_too_common"),
+)
+
+
+def policy_reason(problem: str) -> str:
+    """The stable reason of one sentence of ``password_problems`` (``password_rejected`` if unknown)."""
+    return next((reason for words, reason in _POLICY_REASONS if words in problem), "password_rejected")
+
+
 def require_acceptable(password: str, *, personal: tuple[str, ...]) -> None:
-    """Raise a 400 naming every policy rule ``password`` breaks."""
+    """Raise a 400 naming every policy rule ``password`` breaks (``reason``: the first one)."""
     problems = password_problems(password, personal=personal)
     if problems:
-        raise ValidationFailed(" ".join(problems), extra={"problems": problems})
+        raise ValidationFailed(
+            " ".join(problems),
+            reason=policy_reason(problems[0]),
+            params={"min": MIN_LENGTH, "max": MAX_LENGTH},
+            extra={"problems": problems},
+        )
 
 
 # Easy to read aloud and to copy from paper: lower case only (no "capital" to spell out), without the

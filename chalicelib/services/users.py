@@ -38,7 +38,7 @@ def get_user(user_id: str) -> User:
     try:
         return User.get(user_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("No such user.") from error
+        raise NotFound("No such user.", reason="user_not_found") from error
 
 
 def create_user(
@@ -54,7 +54,7 @@ def create_user(
     """Create a staff account; username and e-mail are claimed in the same transaction (409 if taken)."""
     username, email = username.strip().lower(), email.strip().lower()
     if role not in STAFF_ROLES:
-        raise Conflict("Staff accounts are admins or teachers.")
+        raise Conflict("Staff accounts are admins or teachers.", reason="staff_role_invalid")
     passwords.require_acceptable(password, personal=(username, email))
     user = User(
         uuid.uuid4().hex,
@@ -73,7 +73,7 @@ def create_user(
                 )
     except TransactWriteError as error:
         if condition_failed(error):
-            raise Conflict("That username or e-mail is already in use.") from error
+            raise Conflict("That username or e-mail is already in use.", reason="username_taken") from error
         raise
     audit.record(
         "user.create",
@@ -103,7 +103,10 @@ def _update(user: User, actions: list[Any]) -> User:
         )
     except UpdateError as error:
         if condition_failed(error):
-            raise Conflict("The account changed meanwhile; reload and try again.") from error
+            raise Conflict(
+                "The account changed meanwhile; reload and try again.",
+                reason="account_changed",
+            ) from error
         raise
     return user
 
@@ -111,7 +114,7 @@ def _update(user: User, actions: list[Any]) -> User:
 def set_active(user_id: str, active: bool, *, actor: Principal, origin: Origin) -> User:
     """Enable or disable an account; disabling revokes all its sessions at once."""
     if user_id == actor.id and not active:
-        raise Conflict("You cannot disable your own account.")
+        raise Conflict("You cannot disable your own account.", reason="cannot_disable_self")
     actions = [User.active.set(active)]
     if not active:
         actions.append(User.sessions_valid_after.set(utcnow()))  # ends sessions the index misses too
@@ -135,9 +138,9 @@ def set_role(user_id: str, role: Role, *, actor: Principal, origin: Origin) -> U
     themselves out of administration by mistake).
     """
     if role not in STAFF_ROLES:
-        raise Conflict("Staff accounts are admins or teachers.")
+        raise Conflict("Staff accounts are admins or teachers.", reason="staff_role_invalid")
     if user_id == actor.id:
-        raise Conflict("You cannot change your own role.")
+        raise Conflict("You cannot change your own role.", reason="cannot_change_own_role")
     user = get_user(user_id)
     previous = user.role
     if previous == str(role):
@@ -163,7 +166,7 @@ def reset_password(user_id: str, password: str, *, actor: Principal, origin: Ori
     if user_id == actor.id:
         raise Conflict(
             "You cannot reset your own password here: use \"Change my password\" "
-            "(your current password is required)."
+            "(your current password is required).", reason="cannot_reset_own_password"
         )
     user = get_user(user_id)
     passwords.require_acceptable(password, personal=(user.username, user.email))
