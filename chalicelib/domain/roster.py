@@ -9,11 +9,14 @@ the whole file; a bad line is reported with its number and skipped.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
@@ -70,10 +73,34 @@ class RosterRow:
 
 @dataclass(frozen=True)
 class LineError:
-    """A skipped line and why."""
+    """A skipped line and why: an English ``message``, a stable ``reason`` and the ``params`` it names."""
 
     line: int
     message: str
+    #: ``roster_line_*``: the SPA words it in the user's language with ``params``.
+    reason: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON shape of a line error (``reason`` and ``params`` when known)."""
+        shape: dict[str, Any] = {"line": self.line, "message": self.message}
+        if self.reason:
+            shape["reason"] = self.reason
+            shape["params"] = dict(self.params)
+        return shape
+
+
+class LineProblem(ValueError):
+    """Why one line cannot be read (it becomes a ``LineError`` of that line)."""
+
+    def __init__(self, message: str, reason: str, **params: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
+
+    def at(self, line: int) -> LineError:
+        """This problem as the line error of ``line``."""
+        return LineError(line, str(self), self.reason, self.params)
 
 
 @dataclass(frozen=True)
@@ -205,9 +232,13 @@ def _birth_date(value: str, line: int) -> str | None:
         except ValueError:
             continue
         if not date(1900, 1, 1) <= parsed <= date.today():
-            raise ValueError(f"the birth date {value} is out of range")
+            raise LineProblem(
+                f"the birth date {value} is out of range", "roster_line_birth_date_range", value=value
+            )
         return parsed.isoformat()
-    raise ValueError(f"the birth date {value!r} is not DD/MM/YYYY")
+    raise LineProblem(
+        f"the birth date {value!r} is not DD/MM/YYYY", "roster_line_birth_date_format", value=value
+    )
 
 
 def _email(value: str) -> str | None:
@@ -219,13 +250,17 @@ def _email(value: str) -> str | None:
     try:
         return validate_email(value, check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
-        raise ValueError(f"the e-mail {value!r} is not valid") from error
+        raise LineProblem(
+            f"the e-mail {value!r} is not valid", "roster_line_email_invalid", value=value
+        ) from error
 
 
 def _clean(value: str | None) -> str | None:
     value = (value or "").strip()
     if len(value) > MAX_FIELD:
-        raise ValueError(f"a field is longer than {MAX_FIELD} characters")
+        raise LineProblem(
+            f"a field is longer than {MAX_FIELD} characters", "roster_line_field_too_long", max=MAX_FIELD
+        )
     return value or None
 
 
@@ -260,16 +295,23 @@ def read_roster(data: bytes) -> RosterFile:
             if len(rows) + len(errors) >= MAX_ROWS:
                 raise RosterFileError(f"The file has more than {MAX_ROWS} students.")
             if len(cells) < width:
-                errors.append(LineError(line, f"expected {width} columns, found {len(cells)}"))
+                errors.append(
+                    LineError(
+                        line,
+                        f"expected {width} columns, found {len(cells)}",
+                        "roster_line_columns",
+                        {"expected": width, "found": len(cells)},
+                    )
+                )
                 continue
             try:
                 row = _row({key: cells[position] for key, position in index.items()}, line)
-            except ValueError as error:
-                errors.append(LineError(line, str(error)))
+            except LineProblem as error:
+                errors.append(error.at(line))
                 continue
             problem = _duplicate(row, seen)
             if problem:
-                errors.append(LineError(line, problem))
+                errors.append(problem)
                 continue
             rows.append(row)
     except csv.Error as error:
@@ -277,35 +319,49 @@ def read_roster(data: bytes) -> RosterFile:
     return RosterFile(rows, errors, written, ignored, encoding, delimiter)
 
 
-def _duplicate(row: RosterRow, seen: dict[str, int]) -> str | None:
+def _duplicate(row: RosterRow, seen: dict[str, int]) -> LineError | None:
     """Why ``row`` repeats an earlier line of the file (its e-mail, number or name and birth date)."""
     keys = []
     if row.email:
-        keys.append((f"e-mail#{row.email}", f"the e-mail {row.email}"))
+        keys.append((f"e-mail#{row.email}", f"the e-mail {row.email}", "roster_line_email_repeated"))
     if row.student_number:
-        keys.append((f"number#{row.student_number}", f"the student number {row.student_number}"))
+        keys.append(
+            (
+                f"number#{row.student_number}",
+                f"the student number {row.student_number}",
+                "roster_line_number_repeated",
+            )
+        )
     if not keys:
         keys.append(
-            (f"identity#{identity_key(row.last_name, row.first_name, row.birth_date)}",
-             "the same name and birth date (without e-mail or student number)")
+            (
+                f"identity#{identity_key(row.last_name, row.first_name, row.birth_date)}",
+                "the same name and birth date (without e-mail or student number)",
+                "roster_line_identity_repeated",
+            )
         )
-    for key, what in keys:
+    for key, what, reason in keys:
         if key in seen:
-            return f"{what} is already on line {seen[key]}"
-    for key, _ in keys:
+            return LineError(
+                row.line,
+                f"{what} is already on line {seen[key]}",
+                reason,
+                {"first": seen[key], "email": row.email, "number": row.student_number},
+            )
+    for key, _, _ in keys:
         seen[key] = row.line
     return None
 
 
 def _row(cells: dict[str, str], line: int) -> RosterRow:
-    """One line's cells by Korrigo field → a valid row, or ``ValueError`` saying what is wrong."""
+    """One line's cells by Korrigo field → a valid row, or ``LineProblem`` saying what is wrong."""
     if "full_name" in cells:
         last_name, first_name = split_pronote_name(cells["full_name"].strip())
     else:
         last_name, first_name = cells["last_name"], cells["first_name"]
     last_name, first_name = _clean(last_name), _clean(first_name)
     if not last_name or not first_name:
-        raise ValueError("the last name and the first name are required")
+        raise LineProblem("the last name and the first name are required", "roster_line_name_missing")
     row = RosterRow(
         line,
         last_name,
@@ -317,9 +373,10 @@ def _row(cells: dict[str, str], line: int) -> RosterRow:
         _clean(cells.get("student_number")),
     )
     if not (row.email or row.student_number or row.birth_date):
-        raise ValueError(
+        raise LineProblem(
             "an e-mail, a student number or a birth date is required: a name alone cannot tell two "
-            "students apart"
+            "students apart",
+            "roster_line_identity_missing",
         )
     return row
 
@@ -369,10 +426,15 @@ def decide(
             row.line,
             f"the e-mail {row.email} and the student number {row.student_number} belong to two "
             "different students",
+            "roster_line_two_students",
+            {"email": row.email, "number": row.student_number},
         )
     if by_number and row.email and by_number.email and by_number.email != row.email:
         return LineError(
-            row.line, f"the student number {row.student_number} belongs to a student with another e-mail"
+            row.line,
+            f"the student number {row.student_number} belongs to a student with another e-mail",
+            "roster_line_number_other_email",
+            {"number": row.student_number},
         )
     if (
         by_email
@@ -381,7 +443,10 @@ def decide(
         and by_email.student_number != row.student_number
     ):
         return LineError(
-            row.line, f"the e-mail {row.email} belongs to a student with another student number"
+            row.line,
+            f"the e-mail {row.email} belongs to a student with another student number",
+            "roster_line_email_other_number",
+            {"email": row.email},
         )
     match = by_email or by_number
     if match:
@@ -393,8 +458,59 @@ def decide(
             row.line,
             f"{len(namesakes)} students of this exam are called {row.first_name} {row.last_name} with "
             "this birth date: add an e-mail or a student number",
+            "roster_line_namesakes",
+            {"n": len(namesakes), "name": f"{row.first_name} {row.last_name}"},
         )
     return Update(namesakes[0]) if namesakes else Create()
+
+
+@dataclass(frozen=True)
+class Rename:
+    """A roster line that would give an existing student another name (applied only once confirmed)."""
+
+    line: int
+    student_id: str
+    old: tuple[str, str]  # last name, first name, as stored
+    new: tuple[str, str]  # last name, first name, as in the file
+    email: str | None = None
+    student_number: str | None = None
+    login_id: str | None = None
+
+    def as_dict(self) -> dict:
+        """The JSON shape of a rename, in the import's answers and the job's input."""
+        return {
+            "line": self.line,
+            "student_id": self.student_id,
+            "old": {"last_name": self.old[0], "first_name": self.old[1]},
+            "new": {"last_name": self.new[0], "first_name": self.new[1]},
+            "email": self.email,
+            "student_number": self.student_number,
+            "login_id": self.login_id,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Rename:
+        """The rename ``as_dict`` wrote."""
+        return cls(
+            int(data["line"]),
+            data["student_id"],
+            (data["old"]["last_name"], data["old"]["first_name"]),
+            (data["new"]["last_name"], data["new"]["first_name"]),
+            data.get("email"),
+            data.get("student_number"),
+            data.get("login_id"),
+        )
+
+
+def renames(row: RosterRow, last_name: str, first_name: str) -> bool:
+    """Whether applying ``row`` to a student called ``last_name first_name`` changes their name."""
+    return (row.last_name, row.first_name) != (last_name, first_name)
+
+
+def renames_token(changes: list[Rename]) -> str:
+    """What confirms exactly this list of renames (the same renames give the same token)."""
+    canonical = sorted((r.student_id, *r.old, *r.new) for r in changes)
+    return hashlib.sha256(json.dumps(canonical, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
 def login_base(first_name: str, last_name: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BinaryAttribute,
+    JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -21,6 +22,8 @@ class JobLineError(MapAttribute):
 
     line = NumberAttribute()
     message = UnicodeAttribute()
+    reason = UnicodeAttribute(null=True)  # stable id the SPA words (``roster_line_*``)
+    params = JSONAttribute(null=True)
 
 
 class AccountJob(Model):

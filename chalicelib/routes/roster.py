@@ -32,19 +32,26 @@ class ResetBody(BaseModel):
     content_types=["text/csv", "text/plain", "application/octet-stream"],
 )
 def import_roster(ctx: RequestContext, exam_id: str):
-    """Validate a CSV roster (Pronote export or plain header) and queue its import: 202 with the job."""
+    """Validate a CSV roster (Pronote export or plain header) and queue its import: 202 with the job.
+
+    A roster that renames existing students is a 409 listing the renames and their ``confirm_token``;
+    the same file sent again with ``?confirm_renames=<token>`` applies them.
+    """
     data = ctx.request.raw_body or b""
     if len(data) > MAX_BYTES:
-        raise PayloadTooLarge("The roster file is larger than 2 MB.")
-    job, roster_file = account_jobs.begin_roster_import(exam_id, data, actor=ctx.caller, origin=ctx.origin)
+        raise PayloadTooLarge("The roster file is larger than 2 MB.", reason="roster_too_large")
+    job, roster_file, renames = account_jobs.begin_roster_import(
+        exam_id, data, actor=ctx.caller, origin=ctx.origin, confirm_renames=ctx.query("confirm_renames")
+    )
     errors = roster_file.errors
     return json_response(
         {
             "job_id": job.id,
             "status": job.status,
             "total": int(job.total),
-            "errors": [{"line": error.line, "message": error.message} for error in errors],
+            "errors": [error.as_dict() for error in errors],
             "mapping": roster_file.mapping(),
+            "renames": [rename.as_dict() for rename in renames],
         },
         202,
     )

@@ -8,6 +8,11 @@ job's counters, conditional on the job's ``processed`` count. A crash, a timeout
 message therefore never applies a chunk twice, and the next delivery resumes where the last stopped.
 The credentials sheet (every part) is downloadable once, by the admin who started the job, when the job
 is DONE or FAILED (for the accounts created before a failure).
+
+A roster that would rename existing students (same e-mail or student number, another name) is not
+queued until the admin confirms that very list of renames (409 ``roster_renames_unconfirmed`` with the
+list and its ``confirm_token``, sent back as ``?confirm_renames=``); the job input carries the confirmed
+renames and the job applies those only, each audited (old and new name) in its chunk's transaction.
 """
 
 from __future__ import annotations
@@ -25,8 +30,16 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from chalicelib import aws, storage
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.roles import PrincipalKind
-from chalicelib.domain.roster import LineError, RosterFile, RosterFileError, RosterRow, read_roster
-from chalicelib.errors import BadRequest, NotFound
+from chalicelib.domain.roster import (
+    LineError,
+    Rename,
+    RosterFile,
+    RosterFileError,
+    RosterRow,
+    read_roster,
+    renames_token,
+)
+from chalicelib.errors import BadRequest, Conflict, NotFound
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.jobs import AccountJob, CredentialPart, JobLineError
 from chalicelib.models.students import Enrolment, Student
@@ -40,6 +53,8 @@ ROSTER_IMPORT = "roster_import"
 PASSWORD_RESET = "password_reset"  # noqa: S105 - a job kind, not a password
 FINISHED = ("DONE", "FAILED")
 #: Rows per transaction: at most 4 items a row + the credentials part + the job (DynamoDB allows 100).
+#: (A renaming row is an update matched by e-mail or number: its student, at most one new claim, its
+#: enrolment and its audit event.)
 CHUNK_SIZE = 20
 MAX_STORED_ERRORS = 500
 CREDENTIALS_LIFETIME = timedelta(days=1)
@@ -72,7 +87,12 @@ def parse_input_key(key: str) -> tuple[str, str] | None:
 
 
 def _start(
-    exam_id: str, kind: str, actor: Principal, rows: list[Any], errors: list[LineError]
+    exam_id: str,
+    kind: str,
+    actor: Principal,
+    rows: list[Any],
+    errors: list[LineError],
+    renames: list[Rename] | None = None,
 ) -> AccountJob:
     now = utcnow()
     job = AccountJob(
@@ -83,7 +103,7 @@ def _start(
         status="PENDING" if rows else "DONE",
         input_key=None,
         total=len(rows),
-        errors=[JobLineError(line=e.line, message=e.message[:300]) for e in errors[:MAX_STORED_ERRORS]],
+        errors=[_stored(e) for e in errors[:MAX_STORED_ERRORS]],
         error_count=len(errors),
         created_at=now,
         updated_at=now,
@@ -94,6 +114,8 @@ def _start(
     job.save(condition=AccountJob.id.does_not_exist())
     if rows:
         payload = {"kind": kind, "exam_id": exam_id, "job_id": job.id, "rows": rows}
+        if renames:
+            payload["renames"] = [rename.as_dict() for rename in renames]
         try:
             storage.put_bytes(job.input_key, json.dumps(payload).encode(), "application/json")
         except Exception:
@@ -102,12 +124,56 @@ def _start(
     return job
 
 
+def _line_errors(errors: list[LineError]) -> list[dict[str, Any]]:
+    return [error.as_dict() for error in errors]
+
+
+def _stored(error: LineError) -> JobLineError:
+    """A line error as the job keeps it, with its reason and params."""
+    return JobLineError(
+        line=error.line, message=error.message[:300], reason=error.reason or None, params=error.params or None
+    )
+
+
+def line_error_json(error: JobLineError) -> dict[str, Any]:
+    """A stored line error's JSON shape (as ``LineError.as_dict``)."""
+    return LineError(int(error.line), error.message, error.reason, error.params or {}).as_dict()
+
+
+def _check_renames(exam_id: str, roster_file: RosterFile, confirm: str | None) -> list[Rename]:
+    """The file's renames, when ``confirm`` is their token; else 409 with the list (nothing queued)."""
+    found = roster.find_renames(roster_file.rows, exam_id)
+    if not found:
+        return []
+    token = renames_token(found)
+    if confirm == token:
+        return found
+    count = len(found)
+    raise Conflict(
+        f"{count} student(s) of this roster would get another name: check the list, then confirm "
+        "the renames to import the file."
+        if not confirm
+        else "The renames changed since they were confirmed: check the new list and confirm it again.",
+        reason="roster_renames_changed" if confirm else "roster_renames_unconfirmed",
+        params={"count": count},
+        extra={
+            "renames": [rename.as_dict() for rename in found],
+            "confirm_token": token,
+            "total": len(roster_file.rows),
+            "errors": _line_errors(roster_file.errors),
+            "mapping": roster_file.mapping(),
+        },
+    )
+
+
 def begin_roster_import(
-    exam_id: str, data: bytes, *, actor: Principal, origin: Origin
-) -> tuple[AccountJob, RosterFile]:
+    exam_id: str, data: bytes, *, actor: Principal, origin: Origin, confirm_renames: str | None = None
+) -> tuple[AccountJob, RosterFile, list[Rename]]:
     """Validate a roster file and queue its import; a structural error imports nothing (400).
 
-    The parsed file comes back too: its line errors and how its columns were read (``mapping()``).
+    A file that renames existing students is queued only with ``confirm_renames`` equal to the token
+    of its renames (409 with the list otherwise). The parsed file and the confirmed renames come back
+    too: its line errors and how its columns were read (``mapping()``).
     """
     settings = get_settings()
     exams.get_exam(exam_id)
@@ -130,8 +196,11 @@ def begin_roster_import(
             exam_id=exam_id,
             metadata={"reason": str(error)},
         )
-        raise BadRequest(str(error), extra={"errors": []}) from error
-    job = _start(exam_id, ROSTER_IMPORT, actor, [asdict(row) for row in roster.rows], roster.errors)
+        raise BadRequest(str(error), reason="roster_file_invalid", extra={"errors": []}) from error
+    confirmed = _check_renames(exam_id, roster, confirm_renames)
+    job = _start(
+        exam_id, ROSTER_IMPORT, actor, [asdict(row) for row in roster.rows], roster.errors, confirmed
+    )
     audit.record(
         "roster.import_started",
         actor=actor,
@@ -145,9 +214,10 @@ def begin_roster_import(
             "errors": len(roster.errors),
             "encoding": roster.encoding,
             "columns": sorted(roster.columns),
+            "renames": len(confirmed),
         },
     )
-    return job, roster
+    return job, roster, confirmed
 
 
 def start_password_reset(
@@ -158,12 +228,14 @@ def start_password_reset(
     exams.get_exam(exam_id)
     unique = list(dict.fromkeys(student_ids))
     if not unique:
-        raise BadRequest("Select at least one student.")
+        raise BadRequest("Select at least one student.", reason="no_student_selected")
     enrolled = {e.student_id for e in Enrolment.query(exam_id, consistent_read=True)}
     strangers = [student_id for student_id in unique if student_id not in enrolled]
     if strangers:
         raise BadRequest(
             "These students are not on this exam's roster: " + ", ".join(strangers[:20]),
+            reason="students_not_on_roster",
+            params={"n": len(strangers)},
             extra={"student_ids": strangers},
         )
     ratelimit.consume(
@@ -187,9 +259,9 @@ def get_job(exam_id: str, job_id: str) -> AccountJob:
     try:
         job = AccountJob.get(job_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("No such job.") from error
+        raise NotFound("No such job.", reason="job_not_found") from error
     if job.exam_id != exam_id:
-        raise NotFound("No such job.")
+        raise NotFound("No such job.", reason="job_not_found")
     return job
 
 
@@ -214,9 +286,7 @@ def serialise(job: AccountJob, caller: Principal) -> dict[str, Any]:
         "processed": int(job.processed or 0),
         "created": int(job.created or 0),
         "updated": int(job.updated or 0),
-        "errors": sorted(
-            ({"line": int(e.line), "message": e.message} for e in job.errors or []), key=lambda e: e["line"]
-        ),
+        "errors": sorted((line_error_json(e) for e in job.errors or []), key=lambda e: e["line"]),
         "error_count": int(job.error_count or 0),
         "error": job.error,
         "credentials_csv_url": url if _sheet_available(job, caller) else None,
@@ -227,7 +297,7 @@ def take_credentials(exam_id: str, job_id: str, caller: Principal, origin: Origi
     """The job's credentials sheet, once, for the admin who started it; its parts are deleted."""
     job = get_job(exam_id, job_id)
     if not _sheet_available(job, caller):
-        raise NotFound(UNAVAILABLE)
+        raise NotFound(UNAVAILABLE, reason="link_expired")
     try:
         job.update(
             actions=[AccountJob.credentials_taken_at.set(utcnow())],
@@ -235,7 +305,7 @@ def take_credentials(exam_id: str, job_id: str, caller: Principal, origin: Origi
         )
     except UpdateError as error:
         if condition_failed(error):
-            raise NotFound(UNAVAILABLE) from error
+            raise NotFound(UNAVAILABLE, reason="link_expired") from error
         raise
     parts = list(CredentialPart.query(job_id, consistent_read=True))
     rows = [row for part in parts for row in credentials.decrypt_part(job_id, part.ciphertext)]
@@ -298,7 +368,14 @@ def _plan_resets(
     for line, student_id in entries:
         student = found.get(student_id)
         if student is None:
-            errors.append(LineError(line, f"the student {student_id} no longer exists"))
+            errors.append(
+                LineError(
+                    line,
+                    f"the student {student_id} no longer exists",
+                    "roster_line_student_gone",
+                    {"id": student_id},
+                )
+            )
             continue
         actions = [
             Student.must_change_password.set(True),
@@ -314,13 +391,22 @@ def _plan_resets(
 
 
 def _plan(
-    job: AccountJob, chunk: list[Any], start: int, now: datetime, skip: set[int]
+    job: AccountJob,
+    chunk: list[Any],
+    start: int,
+    now: datetime,
+    skip: set[int],
+    renames: dict[str, Rename],
 ) -> tuple[list[PlannedRow], list[LineError]]:
     """Decide the chunk's rows (roster lines, or students to reset numbered from 1), ``skip`` left out."""
     if job.kind == ROSTER_IMPORT:
         rows = [RosterRow(**row) for row in chunk]
         return roster.plan_rows(
-            [r for r in rows if r.line not in skip], job.exam_id, now, passwords.generate_password
+            [r for r in rows if r.line not in skip],
+            job.exam_id,
+            now,
+            passwords.generate_password,
+            renames,
         )
     entries = [(start + offset + 1, sid) for offset, sid in enumerate(chunk)]
     return _plan_resets([(line, sid) for line, sid in entries if line not in skip], now)
@@ -334,17 +420,23 @@ def _add_chunk(
     planned: list[PlannedRow],
     errors: list[LineError],
     now: datetime,
-) -> None:
-    """Every item of one chunk's transaction, the job's progress last."""
+) -> list[Any]:
+    """Every item of one chunk's transaction, the job's progress last; returns its audit events."""
     hashes = iter(_hash_all([p.password for p in planned if p.password]))
     sheet = [
-        (p.student.last_name, p.student.first_name, p.sign_in, p.password) for p in planned if p.password
+        (p.student.last_name, p.student.first_name, p.student.class_name or "", p.sign_in, p.password)
+        for p in planned
+        if p.password
     ]
+    events = []
     for entry in planned:
         items.line = entry.line
         password_hash = next(hashes) if entry.password else None
         if job.kind == ROSTER_IMPORT:
             roster.add_to_transaction(items, entry, job.exam_id, password_hash)
+            if entry.rename:
+                events.append(_rename_event(job, entry.rename))
+                items.save(events[-1], condition=audit.UNIQUE)
         else:
             items.update(
                 entry.student,
@@ -363,7 +455,7 @@ def _add_chunk(
             condition=CredentialPart.part.does_not_exist(),
         )
     room = max(0, MAX_STORED_ERRORS - len(job.errors or []))
-    stored = [JobLineError(line=e.line, message=e.message[:300]) for e in errors[:room]]
+    stored = [_stored(e) for e in errors[:room]]
     created = sum(1 for p in planned if p.created)
     actions = [
         AccountJob.processed.add(size),
@@ -378,23 +470,47 @@ def _add_chunk(
     items.update(
         job, actions=actions, condition=(AccountJob.processed == start) & (AccountJob.status == "RUNNING")
     )
+    return events
 
 
-def apply_chunk(job: AccountJob, chunk: list[Any], start: int) -> None:
+def _rename_event(job: AccountJob, rename: Rename) -> Any:
+    """The audit event of a confirmed rename: the student, the old and the new name."""
+    return audit.build_event(
+        "roster.student_renamed",
+        actor_id=job.owner_id,
+        actor_role="admin",
+        target_type="student",
+        target_id=rename.student_id,
+        exam_id=job.exam_id,
+        metadata={
+            "job_id": job.id,
+            "line": rename.line,
+            "old_name": " ".join(rename.old),
+            "new_name": " ".join(rename.new),
+        },
+    )
+
+
+def apply_chunk(
+    job: AccountJob, chunk: list[Any], start: int, renames: dict[str, Rename] | None = None
+) -> None:
     """Apply rows ``start…`` of a running job in one transaction, or nothing if another run did it.
 
-    A row whose own condition keeps failing (a concurrent import took its e-mail meanwhile) becomes a
-    line error after a few fresh attempts; the job's condition failing means the chunk is not ours.
+    ``renames`` are the confirmed renames (student id → rename). A row whose own condition keeps failing
+    (a concurrent import took its e-mail meanwhile) becomes a line error after a few fresh attempts; the
+    job's condition failing means the chunk is not ours.
     """
     skip: dict[int, LineError] = {}
     for attempt in range(CHUNK_ATTEMPTS):
         now = utcnow()
-        planned, errors = _plan(job, chunk, start, now, set(skip))
+        planned, errors = _plan(job, chunk, start, now, set(skip), renames or {})
         items: _Items | None = None
         try:
             with aws.transact_write() as transaction:
                 items = _Items(transaction)
-                _add_chunk(items, job, start, len(chunk), planned, [*errors, *skip.values()], now)
+                events = _add_chunk(items, job, start, len(chunk), planned, [*errors, *skip.values()], now)
+            for event in events:
+                audit.announce(event)
             if job.kind == PASSWORD_RESET:  # a pupil locked out by typos can use the new sheet at once
                 for entry in planned:
                     auth.clear_sign_in_failures(PrincipalKind.STUDENT, entry.student.id)
@@ -412,7 +528,9 @@ def apply_chunk(job: AccountJob, chunk: list[Any], start: int) -> None:
                 for line in failed:
                     if line is not None:
                         skip[line] = LineError(
-                            line, "changed by another import meanwhile; import this line again"
+                            line,
+                            "changed by another import meanwhile; import this line again",
+                            "roster_line_changed_meanwhile",
                         )
     raise RuntimeError(f"rows {start + 1}… of job {job.id} could not be applied")
 
@@ -508,7 +626,9 @@ def run_job(key: str, time_left_ms: Callable[[], int] | None = None) -> None:
             if not condition_failed(error):
                 raise
     data = storage.get_bytes(key)
-    rows = json.loads(data)["rows"]
+    payload = json.loads(data)
+    rows = payload["rows"]
+    renames = {r.student_id: r for r in map(Rename.from_dict, payload.get("renames") or [])}
     while True:
         job.refresh(consistent_read=True)
         if job.status != "RUNNING":
@@ -521,4 +641,4 @@ def run_job(key: str, time_left_ms: Callable[[], int] | None = None) -> None:
             logger.info("out of time: the job continues in a new invocation", extra={"job_id": job.id})
             storage.put_bytes(key, data, "application/json")
             return
-        apply_chunk(job, rows[start : start + CHUNK_SIZE], start)
+        apply_chunk(job, rows[start : start + CHUNK_SIZE], start, renames)

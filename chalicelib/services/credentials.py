@@ -32,18 +32,31 @@ if TYPE_CHECKING:
     from cryptography.fernet import Fernet
 
 LIFETIME = timedelta(minutes=10)
-HEADER = ("last_name", "first_name", "sign_in", "initial_password")
-SheetRow = tuple[str, str, str, str]  # last name, first name, sign-in (e-mail or sign-in id), password
+HEADER = ("last_name", "first_name", "class", "sign_in", "initial_password")
+#: last name, first name, class ("" when none), sign-in (e-mail or sign-in id), password
+SheetRow = tuple[str, str, str, str, str]
+
+
+def _full(row: tuple[str, ...]) -> SheetRow:
+    """A sheet row; a 4-cell row (stored before the class column) gets an empty class."""
+    if len(row) == 4:
+        last_name, first_name, sign_in, password = row
+        return (last_name, first_name, "", sign_in, password)
+    last_name, first_name, class_name, sign_in, password = row
+    return (last_name, first_name, class_name, sign_in, password)
 
 
 def sheet_csv(rows: Iterable[SheetRow], dialect: CsvDialect = csv_format.DEFAULT) -> bytes:
-    """The credentials sheet in ``dialect`` (default: French Excel), user text guarded against formulas."""
+    """The credentials sheet in ``dialect`` (default: French Excel), user text guarded against formulas.
+
+    The SPA prints the login slips from these very bytes (the sheet is downloadable once).
+    """
     return dialect.encode(
         [
             HEADER,
             *(
-                (safe_cell(last_name), safe_cell(first_name), safe_cell(sign_in), password)
-                for last_name, first_name, sign_in, password in rows
+                (safe_cell(last), safe_cell(first), safe_cell(class_name), safe_cell(sign_in), password)
+                for last, first, class_name, sign_in, password in map(_full, rows)
             ),
         ]
     )
@@ -74,7 +87,7 @@ def encrypt_part(job_id: str, rows: list[SheetRow]) -> bytes:
 
 def decrypt_part(job_id: str, ciphertext: bytes) -> list[SheetRow]:
     """The sheet rows of one stored part."""
-    return [tuple(row) for row in json.loads(_job_fernet(job_id).decrypt(ciphertext))]
+    return [_full(tuple(row)) for row in json.loads(_job_fernet(job_id).decrypt(ciphertext))]
 
 
 def _sheet_id(token: str) -> str:
@@ -103,21 +116,21 @@ def take_sheet(token: str, caller: Principal, origin: Origin) -> tuple[str, byte
     try:
         sheet = CredentialSheet.get(_sheet_id(token), consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("This link was already used or has expired.") from error
+        raise NotFound("This link was already used or has expired.", reason="link_expired") from error
     if sheet.owner_id != caller.id or sheet.expires_at <= utcnow():
-        raise NotFound("This link was already used or has expired.")
+        raise NotFound("This link was already used or has expired.", reason="link_expired")
     try:
         sheet.delete(condition=CredentialSheet.id.exists())
     except DeleteError as error:
         if condition_failed(error):
-            raise NotFound("This link was already used or has expired.") from error
+            raise NotFound("This link was already used or has expired.", reason="link_expired") from error
         raise
     from cryptography.fernet import InvalidToken
 
     try:
         data = _fernet(token.encode()).decrypt(sheet.ciphertext)
     except (InvalidToken, ValueError) as error:
-        raise NotFound("This link was already used or has expired.") from error
+        raise NotFound("This link was already used or has expired.", reason="link_expired") from error
     audit.record(
         "roster.credentials_download",
         actor=caller,

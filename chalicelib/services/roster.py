@@ -6,6 +6,11 @@ accounts function applies it chunk by chunk. This module plans one chunk: it rea
 decides per row with ``domain.roster.decide``, and lists the items of the chunk's transaction. The
 transaction, never the reads, decides: every new claim is conditional on not existing and every update
 on the student's version.
+
+A row that gives an existing student another name (same e-mail or student number) is a rename: the API
+lists them (``find_renames``) and starts the job only once the admin confirmed that list; the job then
+applies exactly the confirmed renames (each audited in its chunk's transaction) and makes any other a
+line error.
 """
 
 from __future__ import annotations
@@ -22,12 +27,14 @@ from chalicelib.domain.roster import (
     Create,
     Known,
     LineError,
+    Rename,
     RosterRow,
     Update,
     decide,
     identity_key,
     login_base,
     login_id,
+    renames,
 )
 from chalicelib.models.students import Enrolment, Student
 from chalicelib.models.users import UniqueValue
@@ -73,6 +80,8 @@ class PlannedRow:
     claims: list[str]
     actions: list[Action] = field(default_factory=list)
     password: str | None = None
+    #: The confirmed rename this update makes (audited with the chunk), if any.
+    rename: Rename | None = None
 
     @property
     def sign_in(self) -> str:
@@ -119,18 +128,24 @@ def _known(student: Student | None) -> Known | None:
     return Known(student.id, student.email, student.student_number) if student else None
 
 
-def plan_rows(
-    rows: list[RosterRow], exam_id: str, now: datetime, new_password: Any
-) -> tuple[list[PlannedRow], list[LineError]]:
-    """Decide every row of a chunk; ``new_password()`` gives each new student's initial password."""
+@dataclass
+class _Match:
+    """A row and the rules' decision on it, with the existing student it updates."""
+
+    row: RosterRow
+    decision: Create | Update | LineError
+    student: Student | None = None
+    claim_email: bool = False
+    claim_number: bool = False
+
+
+def _matches(rows: list[RosterRow], exam_id: str) -> list[_Match]:
+    """Decide every row (``domain.roster.decide``) from consistent reads of the claims."""
     claims = {email_claim(r.email) for r in rows if r.email}
     claims |= {number_claim(r.student_number) for r in rows if r.student_number}
     owners = _claim_owners(claims)
     students = _students(set(owners.values()))
-    planned: list[PlannedRow] = []
-    errors: list[LineError] = []
-    touched: dict[str, int] = {}
-    logins: set[str] = set()
+    matches: list[_Match] = []
     for row in rows:
         by_email = _known(students.get(owners.get(email_claim(row.email), ""))) if row.email else None
         by_number = (
@@ -140,20 +155,95 @@ def plan_rows(
         )
         namesakes = [] if (row.email or row.student_number) else _namesakes(row, exam_id)
         decision = decide(row, by_email=by_email, by_number=by_number, namesakes=namesakes)
+        match = _Match(row, decision)
+        if isinstance(decision, Update):
+            match.student = students.get(decision.student_id) or Student.get(
+                decision.student_id, consistent_read=True
+            )
+            match.claim_email, match.claim_number = by_email is None, by_number is None
+        matches.append(match)
+    return matches
+
+
+def _rename(match: _Match) -> Rename | None:
+    """The rename an update would make, or None."""
+    student, row = match.student, match.row
+    if student is None or not renames(row, student.last_name, student.first_name):
+        return None
+    return Rename(
+        row.line,
+        student.id,
+        (student.last_name, student.first_name),
+        (row.last_name, row.first_name),
+        student.email,
+        student.student_number,
+        student.login_id,
+    )
+
+
+def find_renames(rows: list[RosterRow], exam_id: str) -> list[Rename]:
+    """The existing students this roster would give another name (same e-mail or number, other name)."""
+    return [rename for match in _matches(rows, exam_id) if (rename := _rename(match))]
+
+
+def _unconfirmed(rename: Rename) -> LineError:
+    old, new = " ".join(rename.old), " ".join(rename.new)
+    return LineError(
+        rename.line,
+        f"renaming {old} to {new} was not confirmed: import the file again",
+        "roster_line_rename_unconfirmed",
+        {"old": old, "new": new},
+    )
+
+
+def _is_confirmed(rename: Rename, confirmed: dict[str, Rename]) -> bool:
+    known = confirmed.get(rename.student_id)
+    return known is not None and (known.old, known.new) == (rename.old, rename.new)
+
+
+def plan_rows(
+    rows: list[RosterRow],
+    exam_id: str,
+    now: datetime,
+    new_password: Any,
+    confirmed: dict[str, Rename] | None = None,
+) -> tuple[list[PlannedRow], list[LineError]]:
+    """Decide every row of a chunk; ``new_password()`` gives each new student's initial password.
+
+    A row that renames a student is applied only if ``confirmed`` (student id → rename) holds that
+    very rename (same old and new name); otherwise it is a line error and changes nothing.
+    """
+    planned: list[PlannedRow] = []
+    errors: list[LineError] = []
+    touched: dict[str, int] = {}
+    logins: set[str] = set()
+    for match in _matches(rows, exam_id):
+        row, decision = match.row, match.decision
         if isinstance(decision, LineError):
             errors.append(decision)
+            continue
+        rename = _rename(match)
+        if rename and not _is_confirmed(rename, confirmed or {}):
+            errors.append(_unconfirmed(rename))
             continue
         if isinstance(decision, Create):
             entry = _create(row, now, new_password(), logins)
         else:
-            assert isinstance(decision, Update)
-            student = students.get(decision.student_id) or Student.get(
-                decision.student_id, consistent_read=True
+            assert match.student is not None
+            entry = _update(
+                row, match.student, now, claim_email=match.claim_email, claim_number=match.claim_number
             )
-            entry = _update(row, student, now, claim_email=by_email is None, claim_number=by_number is None)
+            entry.rename = rename
         if entry.student.id in touched:
             first = touched[entry.student.id]
-            errors.append(LineError(row.line, f"this is the same student as line {first}"))
+            errors.append(
+                LineError(
+                    row.line,
+                    f"this is the same student as line {first}",
+                    "roster_line_same_student",
+                    {"first": first},
+                )
+            )
             continue
         touched[entry.student.id] = row.line
         planned.append(entry)

@@ -46,7 +46,7 @@ def get_student(student_id: str) -> Student:
     try:
         return Student.get(student_id, consistent_read=True)
     except DoesNotExist as error:
-        raise NotFound("No such student.") from error
+        raise NotFound("No such student.", reason="student_not_found") from error
 
 
 def _exam_of(student: Student, exam_id: str | None) -> str:
@@ -56,7 +56,10 @@ def _exam_of(student: Student, exam_id: str | None) -> str:
         try:
             Enrolment.get(exam_id, student.id, consistent_read=True)
         except DoesNotExist as error:
-            raise BadRequest("This student is not on that exam's roster.") from error
+            raise BadRequest(
+                "This student is not on that exam's roster.",
+                reason="student_not_on_roster",
+            ) from error
         return exam_id
     enrolment = next(iter(Enrolment.student_index.query(student.id, limit=1)), None)
     return enrolment.exam_id if enrolment else ""
@@ -89,13 +92,15 @@ def reset_password(
         )
     except UpdateError as error:
         if condition_failed(error):
-            raise NotFound("No such student.") from error
+            raise NotFound("No such student.", reason="student_not_found") from error
         raise
     closed = sessions.close_all_sessions(student.id)
     auth.clear_sign_in_failures(PrincipalKind.STUDENT, student.id)
     sign_in = student.email or student.login_id or ""
     token = credentials.store_sheet(
-        filed_under, actor, [(student.last_name, student.first_name, sign_in, password)]
+        filed_under,
+        actor,
+        [(student.last_name, student.first_name, student.class_name or "", sign_in, password)],
     )
     audit.record(
         "student.password_reset",
@@ -187,6 +192,8 @@ def apply_to_exam_students(
     if strangers:
         raise BadRequest(
             f"{len(strangers)} of these students are not on this exam's roster.",
+            reason="students_not_on_roster",
+            params={"n": len(strangers)},
             extra={"student_ids": strangers},
         )
     changed = 0

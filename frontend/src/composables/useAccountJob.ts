@@ -6,6 +6,7 @@
 import { computed, onBeforeUnmount, ref, type Ref } from 'vue'
 import { errorMessage, type Id } from '../api/client'
 import { FINISHED_STATUSES, rosterApi, type AccountJob } from '../api/roster'
+import { t } from '../i18n'
 
 export interface AccountJobOptions {
   /** Milliseconds between two progress reads (the first one comes sooner). */
@@ -67,7 +68,7 @@ export function useAccountJob(examId: () => Id, options: AccountJobOptions = {})
       pollError.value = ''
     } catch (err) {
       if (current !== generation) return
-      pollError.value = errorMessage(err, 'Could not read the progress; retrying.')
+      pollError.value = errorMessage(err, t('roster.job.pollFailed'))
     }
     settle(current)
   }

@@ -5,6 +5,7 @@
  */
 import { computed, ref, type Ref } from 'vue'
 import { errorMessage, type Id } from '../api/client'
+import { t } from '../i18n'
 import { studentsApi, type BulkAccountAction, type StudentAccount } from '../api/students'
 
 export interface StudentAccountActions {
@@ -26,17 +27,17 @@ export function fullName(student: Pick<StudentAccount, 'first_name' | 'last_name
   return `${student.first_name} ${student.last_name}`.trim()
 }
 
-function studentsLabel(count: number): string {
-  return `${count} ${count === 1 ? 'student' : 'students'}`
-}
-
 /** The status line after a bulk action on `selected` students of which `changed` changed. */
 export function bulkMessage(action: BulkAccountAction, selected: number, changed: number): string {
-  if (action === 'revoke_sessions') return `Signed out ${studentsLabel(selected)} everywhere.`
-  const verb = action === 'disable' ? 'disabled' : 'enabled'
+  if (action === 'revoke_sessions') return t('roster.accounts.signedOut', { n: selected })
+  const done =
+    action === 'disable'
+      ? t('roster.accounts.disabledCount', { n: changed })
+      : t('roster.accounts.enabledCount', { n: changed })
   const unchanged = selected - changed
-  const rest = unchanged > 0 ? ` (${unchanged} already ${verb})` : ''
-  return `${studentsLabel(changed)} ${verb}${rest}.`
+  const key = action === 'disable' ? 'roster.accounts.alreadyDisabled' : 'roster.accounts.alreadyEnabled'
+  const rest = unchanged > 0 ? ` ${t(key, { n: unchanged })}` : ''
+  return `${done}${rest}.`
 }
 
 export function useStudentAccountActions(
@@ -71,10 +72,10 @@ export function useStudentAccountActions(
       const result = await studentsApi.resetPassword(only.id, examId())
       resetFor.value = only
       credentialsUrl.value = result.credentials_csv_url
-      status.value = `New initial password for ${fullName(only)}. Their sessions have ended.`
+      status.value = t('roster.accounts.resetDone', { name: fullName(only) })
       onChanged()
     } catch (err) {
-      error.value = errorMessage(err, 'The password could not be reset.')
+      error.value = errorMessage(err, t('roster.accounts.resetFailed'))
     } finally {
       busy.value = false
     }
@@ -93,7 +94,7 @@ export function useStudentAccountActions(
       status.value = bulkMessage(action, selected.length, changed)
       onChanged()
     } catch (err) {
-      error.value = errorMessage(err, 'The change could not be saved.')
+      error.value = errorMessage(err, t('roster.accounts.saveFailed'))
     } finally {
       busy.value = false
     }

@@ -3,6 +3,7 @@
  * (UTF-8, else Windows-1252 as French Excel writes it) and showing how the
  * server read its columns (the `mapping` of the import's 202 answer).
  */
+import { t } from '../i18n'
 
 /** How the server read the file: Korrigo field → the file's header, and the unread columns. */
 export interface RosterMapping {
@@ -12,16 +13,16 @@ export interface RosterMapping {
   ignored: string[]
 }
 
-/** Korrigo fields in display order, with their labels. */
-export const ROSTER_FIELDS: ReadonlyArray<readonly [string, string]> = [
-  ['full_name', 'Last and first names (Pronote)'],
-  ['last_name', 'Last name'],
-  ['first_name', 'First name'],
-  ['email', 'Email'],
-  ['class_name', 'Class'],
-  ['group', 'Group'],
-  ['student_number', 'Student no.'],
-  ['birth_date', 'Birth date'],
+/** Korrigo fields in display order (their labels: `roster.mapping.fields.<field>`). */
+export const ROSTER_FIELDS: readonly string[] = [
+  'full_name',
+  'last_name',
+  'first_name',
+  'email',
+  'class_name',
+  'group',
+  'student_number',
+  'birth_date',
 ]
 
 export interface MappingRow {
@@ -29,17 +30,17 @@ export interface MappingRow {
   field: string
 }
 
-/** "Column in your file → Korrigo field" rows, in Korrigo's field order. */
+/** "Column in your file → Korrigo field" rows, in Korrigo's field order, in the interface's language. */
 export function mappingRows(mapping: RosterMapping): MappingRow[] {
-  return ROSTER_FIELDS.flatMap(([key, label]) => {
+  return ROSTER_FIELDS.flatMap((key) => {
     const column = mapping.columns[key]
-    return column === undefined ? [] : [{ column, field: label }]
+    return column === undefined ? [] : [{ column, field: t(`roster.mapping.fields.${key}`) }]
   })
 }
 
-/** A separator as a reader sees it: `;`, `,` or "tab". */
+/** A separator as a reader sees it: `;`, `,` or "tab" (in the interface's language). */
 export function delimiterLabel(delimiter: string): string {
-  return delimiter === '\t' ? 'tab' : delimiter
+  return delimiter === '\t' ? t('roster.mapping.tab') : delimiter
 }
 
 /** The file's text and encoding: UTF-8 (BOM or not) when valid, else Windows-1252. */

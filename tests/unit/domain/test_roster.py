@@ -227,3 +227,47 @@ def test_repeated_numbers_or_namesakes_without_email_are_line_errors():
 ])
 def test_sign_in_ids_are_lower_case_ascii_without_at(first, last, expected):
     assert login_base(first, last) == expected
+
+
+def test_a_rename_is_any_change_of_the_stored_name_and_its_token_names_the_exact_list():
+    from chalicelib.domain.roster import Rename, renames, renames_token
+
+    [row] = parse_roster(PLAIN.encode())[0]
+    assert not renames(row, "Martin", "Léa")
+    assert renames(row, "MARTIN", "Léa") and renames(row, "Martin", "Lea")
+    marie = Rename(2, "s1", ("DUPONT", "Marie"), ("DUPONT-MARTIN", "Marie"), "marie@x.org")
+    anna = Rename(3, "s2", ("LEROY", "Anna"), ("LEROY", "Anne"))
+    assert renames_token([marie, anna]) == renames_token([anna, marie])
+    assert renames_token([marie]) != renames_token([marie, anna])
+    assert renames_token([marie]) != renames_token([Rename(2, "s1", ("DUPONT", "Marie"), ("DUPONT", "Mari"))])
+    assert Rename.from_dict(marie.as_dict()) == marie
+
+
+def test_every_skipped_line_says_why_with_a_stable_reason_and_its_values():
+    text = (
+        "Nom;Prénom;Courriel;Né(e) le\n"
+        "DUPONT;Élodie;pas-un-mail;\n"
+        "MARTIN;Léa;;31/02/2010\n"
+        ";Noé;noe@lycee.example.org;\n"
+        "ROUX;Inès;;\n"
+        "BLANC;Zoé;zoe@lycee.example.org;\n"
+        "BLANC;Zoé;zoe@lycee.example.org;\n"
+        "SEUL\n"
+    )
+    errors = read_roster(text.encode()).errors
+    assert [(e.line, e.reason) for e in errors] == [
+        (2, "roster_line_email_invalid"),
+        (3, "roster_line_birth_date_format"),
+        (4, "roster_line_name_missing"),
+        (5, "roster_line_identity_missing"),
+        (7, "roster_line_email_repeated"),
+        (8, "roster_line_columns"),
+    ]
+    assert errors[0].params == {"value": "pas-un-mail"}
+    assert errors[4].params["first"] == 6 and errors[5].params == {"expected": 4, "found": 1}
+    assert errors[4].as_dict() == {
+        "line": 7,
+        "message": "the e-mail zoe@lycee.example.org is already on line 6",
+        "reason": "roster_line_email_repeated",
+        "params": {"first": 6, "email": "zoe@lycee.example.org", "number": None},
+    }

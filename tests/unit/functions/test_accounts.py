@@ -44,11 +44,11 @@ def test_a_job_interrupted_after_a_chunk_resumes_where_it_stopped(queued, monkey
     real_apply = account_jobs.apply_chunk
     calls = []
 
-    def crash_on_second_chunk(job, chunk, start):
+    def crash_on_second_chunk(job, chunk, start, renames=None):
         calls.append(start)
         if len(calls) == 2:
             raise RuntimeError("the function was killed")
-        real_apply(job, chunk, start)
+        real_apply(job, chunk, start, renames)
 
     monkeypatch.setattr(account_jobs, "apply_chunk", crash_on_second_chunk)
     with pytest.raises(RuntimeError):
@@ -92,10 +92,10 @@ def test_the_last_failed_delivery_marks_the_job_failed_and_keeps_the_sheet_of_wh
     exam_id, accepted = queued
     real_apply = account_jobs.apply_chunk
 
-    def fail_after_first_chunk(job, chunk, start):
+    def fail_after_first_chunk(job, chunk, start, renames=None):
         if start > 0:
             raise RuntimeError("DynamoDB is unavailable")
-        real_apply(job, chunk, start)
+        real_apply(job, chunk, start, renames)
 
     monkeypatch.setattr(account_jobs, "apply_chunk", fail_after_first_chunk)
     monkeypatch.setattr(accounts, "MAX_RECEIVES", 1)

@@ -253,8 +253,9 @@ def test_the_job_sheet_opens_as_columns_in_french_excel_by_default(api, admin):
     done = imported(api, admin, exam["id"], ROSTER)
     data = sheet_bytes(api.http.get(done["credentials_csv_url"], headers=admin.headers()))
     lines = data.decode("utf-8-sig").split("\r\n")
-    assert data.startswith(b"\xef\xbb\xbf") and lines[0] == "last_name;first_name;sign_in;initial_password"
-    assert lines[1].startswith("DUPONT;Élodie;elodie.dupont@lycee.example.org;")
+    assert data.startswith(b"\xef\xbb\xbf")
+    assert lines[0] == "last_name;first_name;class;sign_in;initial_password"
+    assert lines[1].startswith("DUPONT;Élodie;3B;elodie.dupont@lycee.example.org;")
 
 
 def test_format_rfc_gives_the_job_sheet_with_commas_and_no_bom(api, admin):
@@ -300,3 +301,101 @@ def test_a_french_excel_file_imports_and_the_answer_says_how_its_columns_were_re
     assert mapping["ignored"] == ["Remarque"] and mapping["delimiter"] == ";"
     run_account_jobs()
     assert [(s.last_name, s.first_name) for s in Student.scan()] == [("DUPONT", "Élodie")]
+
+
+# ----------------------------------------------------------------------- renames ask before applying
+
+RENAMED = (PLAIN + "DUPONT-MARTIN,Marie,marie.dupont@lycee.example.org,3B,,\n"
+           "LEROY,Anna,anna@lycee.example.org,3B,,\n")
+FIRST = PLAIN + "DUPONT,Marie,marie.dupont@lycee.example.org,3B,,\nLEROY,Anna,anna@lycee.example.org,3B,,\n"
+
+
+def confirm(api, admin, exam_id, text, token):
+    headers = {**admin.headers(), "Content-Type": "text/csv"}
+    return api.http.post(f"/api/exams/{exam_id}/roster?confirm_renames={token}", headers=headers,
+                         body=text.encode())
+
+
+def test_a_roster_that_renames_a_student_changes_nothing_and_lists_the_rename(api, admin):
+    exam = create_exam(api, admin)
+    imported(api, admin, exam["id"], FIRST)
+    before = ({s.id: s.attribute_values for s in Student.scan()}, sum(1 for _ in AccountJob.scan()))
+
+    response = import_roster(api, admin, exam["id"], RENAMED)
+
+    body = json.loads(response.body)
+    assert response.status_code == 409, response.body
+    assert (body["error"]["reason"], body["error"]["params"]) == ("roster_renames_unconfirmed", {"count": 1})
+    [rename] = body["renames"]
+    assert (rename["line"], rename["email"]) == (2, "marie.dupont@lycee.example.org")
+    assert (rename["old"], rename["new"]) == (
+        {"last_name": "DUPONT", "first_name": "Marie"}, {"last_name": "DUPONT-MARTIN", "first_name": "Marie"})
+    assert body["confirm_token"] and body["total"] == 2 and body["mapping"]["delimiter"] == ","
+    run_account_jobs()
+    assert ({s.id: s.attribute_values for s in Student.scan()}, sum(1 for _ in AccountJob.scan())) == before
+
+
+def test_a_confirmed_rename_is_applied_and_audited_with_the_old_and_the_new_name(api, admin):
+    from chalicelib.models.audit import AuditEvent
+
+    exam = create_exam(api, admin)
+    imported(api, admin, exam["id"], FIRST)
+    dupont = next(s for s in Student.scan() if s.last_name == "DUPONT")
+    token = json.loads(import_roster(api, admin, exam["id"], RENAMED).body)["confirm_token"]
+
+    response = confirm(api, admin, exam["id"], RENAMED, token)
+
+    assert response.status_code == 202, response.body
+    assert [r["student_id"] for r in json.loads(response.body)["renames"]] == [dupont.id]
+    run_account_jobs()
+    done = job(api, admin, exam["id"], json.loads(response.body)["job_id"])
+    assert (done["status"], done["created"], done["updated"], done["errors"]) == ("DONE", 0, 2, [])
+    renamed = Student.get(dupont.id)
+    assert (renamed.last_name, renamed.first_name, renamed.email) == (
+        "DUPONT-MARTIN", "Marie", "marie.dupont@lycee.example.org")
+    [event] = [e for e in AuditEvent.scan() if e.action == "roster.student_renamed"]
+    assert (event.target_id, event.exam_id, event.actor_role) == (dupont.id, exam["id"], "admin")
+    assert (event.metadata["old_name"], event.metadata["new_name"]) == ("DUPONT Marie", "DUPONT-MARTIN Marie")
+
+
+def test_a_confirmation_of_another_list_of_renames_is_refused(api, admin):
+    exam = create_exam(api, admin)
+    imported(api, admin, exam["id"], FIRST)
+    token = json.loads(import_roster(api, admin, exam["id"], RENAMED).body)["confirm_token"]
+    other = RENAMED.replace("DUPONT-MARTIN", "DUPONT-LEROY")
+
+    response = confirm(api, admin, exam["id"], other, token)
+
+    body = json.loads(response.body)
+    assert response.status_code == 409 and body["error"]["reason"] == "roster_renames_changed"
+    assert body["renames"][0]["new"]["last_name"] == "DUPONT-LEROY" and body["confirm_token"] != token
+    assert {s.last_name for s in Student.scan()} == {"DUPONT", "LEROY"}
+
+
+def test_a_rename_the_job_finds_without_its_confirmation_is_a_line_error(api, admin):
+    """A student renamed between the check and the job: the job applies only what was confirmed."""
+    exam = create_exam(api, admin)
+    imported(api, admin, exam["id"], FIRST)
+    response = import_roster(api, admin, exam["id"], FIRST.replace("LEROY,Anna", "LEROY,Anne"))
+    token = json.loads(response.body)["confirm_token"]
+    accepted = json.loads(confirm(api, admin, exam["id"], FIRST.replace("LEROY,Anna", "LEROY,Anne"),
+                                  token).body)
+    dupont = next(s for s in Student.scan() if s.last_name == "DUPONT")
+    dupont.update(actions=[Student.first_name.set("Maria")])  # meanwhile: the file now renames her too
+
+    run_account_jobs()
+
+    done = job(api, admin, exam["id"], accepted["job_id"])
+    assert (done["updated"], [e["line"] for e in done["errors"]]) == (1, [2])
+    assert "was not confirmed" in done["errors"][0]["message"]
+    assert {(s.last_name, s.first_name) for s in Student.scan()} == {("DUPONT", "Maria"), ("LEROY", "Anne")}
+
+
+def test_namesakes_with_different_emails_are_never_merged_nor_renamed(api, admin):
+    exam = create_exam(api, admin)
+    text = (PLAIN + "MARTIN,Lucas,lucas.martin@lycee.example.org,3B,,\n"
+            "MARTIN,Lucas,lucas.m@lycee.example.org,4A,,\n")
+    imported(api, admin, exam["id"], text)
+    again = imported(api, admin, exam["id"], text + "MARTIN,Lucas,lucas.third@lycee.example.org,5C,,\n")
+    assert (again["created"], again["updated"]) == (1, 2)
+    assert sorted(s.class_name for s in Student.scan()) == ["3B", "4A", "5C"]
