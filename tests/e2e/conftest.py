@@ -54,7 +54,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     """A fresh browser context (no cookies) and page per test."""
-    context = browser.new_context()
+    context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page

@@ -1,6 +1,7 @@
-"""The whole journey of SPEC.md in the browser, on the demo stack: the admin sets up and dispatches an
-exam, the teacher grades it, the admin releases it, and the student signs in, changes the initial
-password, reads the scores and downloads the graded copy."""
+"""The whole journey of SPEC.md in the browser, in French (the interface's first language, a French
+browser): the admin sets up and dispatches an exam, the teacher grades it (typing "15,5"), the admin
+reads the gradebook and releases, and the student signs in, changes the initial password, reads the
+scores with decimal commas and downloads the graded copy."""
 
 from __future__ import annotations
 
@@ -90,24 +91,30 @@ def admin_sets_up_and_dispatches(page: Page, base_url: str, tmp_path: Path) -> s
 
 def teacher_grades(page: Page, base_url: str) -> None:
     sign_in(page, base_url, "teacher1", DEMO_PASSWORD)
-    expect(page.get_by_test_id("dashboard-title")).to_have_text("Teacher dashboard")
+    expect(page.locator("html")).to_have_attribute("lang", "fr")
+    expect(page.get_by_test_id("dashboard-title")).to_have_text("Tableau de bord enseignant")
     page.get_by_test_id("teacher-copy-row").filter(has_text=EXAM).first.get_by_test_id("grade-link").click()
     expect(page.get_by_test_id("page-image")).to_be_visible()
     page.get_by_test_id("tool-tick").click()
     canvas = page.get_by_test_id("annotation-canvas")
     box = canvas.bounding_box()
-    canvas.click(position={"x": box["width"] * 0.7, "y": min(box["height"] * 0.3, 200)})
-    page.get_by_test_id("score-input").first.fill("15.5")
+    canvas.click(position={"x": box["width"] * 0.7, "y": box["height"] * 0.6})  # below the folded band
+    page.get_by_test_id("score-input").first.fill("15,5")
     page.get_by_test_id("appreciation-input").fill("Très bien.\nContinuez ainsi.")
     page.get_by_test_id("finalize-button").click()
     page.get_by_test_id("finalize-confirm").get_by_role("button", name=re.compile("final", re.I)).click()
-    expect(page.get_by_test_id("copy-status")).to_have_text("GRADED", timeout=60_000)
+    status = page.get_by_test_id("copy-status")
+    expect(status).to_have_attribute("data-status", "GRADED", timeout=60_000)
+    expect(status).to_have_text("Corrigée")
 
 
 def admin_releases(page: Page) -> None:
     """The admin's page is still signed in from the set-up."""
     open_exam(page)
     page.get_by_test_id("tab-results").click()
+    row = page.get_by_test_id("gradebook-row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("15,5")
     page.get_by_test_id("release-toggle").click()
     page.get_by_test_id("release-confirm").click()
     expect(page.get_by_test_id("release-toggle")).to_have_attribute("data-released", "true")
@@ -115,7 +122,7 @@ def admin_releases(page: Page) -> None:
 
 def test_the_whole_journey(browser: Browser, platform_url: str, tmp_path: Path):
     def fresh_page() -> Page:
-        context = browser.new_context(accept_downloads=True)
+        context = browser.new_context(accept_downloads=True, locale="fr-FR")
         page = context.new_page()
         page.set_default_timeout(20_000)
         return page
@@ -134,12 +141,12 @@ def test_the_whole_journey(browser: Browser, platform_url: str, tmp_path: Path):
     student.get_by_test_id("cp-new").fill(NEW_PASSWORD)
     student.get_by_test_id("cp-confirm").fill(NEW_PASSWORD)
     student.get_by_test_id("cp-submit").click()
-    expect(student.get_by_test_id("dashboard-title")).to_have_text("My results")
+    expect(student.get_by_test_id("dashboard-title")).to_have_text("Mes résultats")
     row = student.get_by_test_id("result-row")
     expect(row).to_have_count(1)
-    expect(row).to_contain_text(re.compile(r"15[.,]5"))
+    expect(row).to_contain_text("15,5")
     row.get_by_role("link").first.click()
-    expect(student.get_by_test_id("result-total")).to_contain_text(re.compile(r"15[.,]5"))
+    expect(student.get_by_test_id("result-total")).to_contain_text("15,5")
     expect(student.get_by_test_id("result-question")).to_contain_text("Question unique")
     with student.expect_download() as download:
         student.get_by_test_id("download-pdf").click()
