@@ -11,6 +11,7 @@ from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.models import Model
 
 from chalicelib import aws
+from chalicelib.domain import sign_in
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.roles import PrincipalKind, Role
 from chalicelib.errors import Conflict, TooManyRequests, Unauthenticated, ValidationFailed
@@ -92,12 +93,7 @@ def _failure_reason(account: User | Student | None, verified: bool) -> str | Non
         return "unknown_account"
     if not verified:
         return "wrong_password"
-    if not account.active:
-        return "disabled"
-    expires = getattr(account, "initial_password_expires_at", None)
-    if account.must_change_password and expires is not None and expires <= utcnow():
-        return "initial_password_expired"
-    return None
+    return sign_in.account_blocker(account, utcnow())
 
 
 def _sign_in(

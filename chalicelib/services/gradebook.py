@@ -16,7 +16,7 @@ from typing import Any
 from pynamodb.models import Model
 
 from chalicelib import aws
-from chalicelib.domain import copy_status, csv_format
+from chalicelib.domain import copy_status, csv_format, sign_in
 from chalicelib.domain.csv_format import CsvDialect
 from chalicelib.domain.csv_safety import safe_cell
 from chalicelib.domain.marking_scheme import Leaf, leaves
@@ -42,8 +42,8 @@ NO_COPY = "Sans copie"
 # Why a student cannot sign in to the portal (stable identifiers the SPA words).
 NO_SIGN_IN_ID = "no_sign_in_id"  # neither an e-mail nor a generated sign-in id
 NO_PASSWORD = "no_password"  # noqa: S105 - a reason id: no password was ever issued
-DISABLED = "disabled"  # the account is disabled
-INITIAL_PASSWORD_EXPIRED = "initial_password_expired"  # noqa: S105 - a reason id: initial one too old
+DISABLED = sign_in.DISABLED  # the account is disabled
+INITIAL_PASSWORD_EXPIRED = sign_in.INITIAL_PASSWORD_EXPIRED  # never changed, and too old
 
 
 def sign_in_blockers(student: Student, now: datetime) -> list[str]:
@@ -55,11 +55,9 @@ def sign_in_blockers(student: Student, now: datetime) -> list[str]:
         blockers.append(NO_SIGN_IN_ID)
     if not student.password_hash:
         blockers.append(NO_PASSWORD)
-    if not student.active:
-        blockers.append(DISABLED)
-    expires = student.initial_password_expires_at
-    if student.password_hash and student.must_change_password and expires is not None and expires <= now:
-        blockers.append(INITIAL_PASSWORD_EXPIRED)
+    blocker = sign_in.account_blocker(student, now)
+    if blocker and (student.password_hash or blocker == DISABLED):
+        blockers.append(blocker)
     return blockers
 
 
