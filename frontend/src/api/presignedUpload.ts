@@ -41,6 +41,18 @@ function jsonErrorMessage(body: string): string {
   }
 }
 
+/**
+ * The client-side code of a storage refusal, which the interface words in the user's language
+ * (`errors.code.*`): too large, link expired, or refused.
+ */
+export function storageErrorCode(body: string): string {
+  const code = /<Code>([^<]*)<\/Code>/i.exec(body)?.[1]?.trim() ?? ''
+  const message = /<Message>([^<]*)<\/Message>/i.exec(body)?.[1]?.trim() ?? jsonErrorMessage(body)
+  if (code === 'EntityTooLarge') return 'payload_too_large'
+  if ((code === 'AccessDenied' || !code) && /expired/i.test(message)) return 'upload_link_expired'
+  return 'storage_rejected'
+}
+
 /** Best-effort reading of a storage error: S3's XML (`<Code>`, `<Message>`) or the local gateway's JSON. */
 export function storageErrorMessage(status: number, body: string): string {
   const code = /<Code>([^<]*)<\/Code>/i.exec(body)?.[1]?.trim() ?? ''
@@ -98,7 +110,7 @@ export function uploadToPresignedPost(
         resolve()
       } else {
         const body = typeof xhr.responseText === 'string' ? xhr.responseText : ''
-        reject(new ApiError(xhr.status, 'storage_rejected', storageErrorMessage(xhr.status, body)))
+        reject(new ApiError(xhr.status, storageErrorCode(body), storageErrorMessage(xhr.status, body)))
       }
     }
     xhr.onerror = () => {

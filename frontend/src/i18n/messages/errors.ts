@@ -27,6 +27,9 @@ export default {
       network_error: 'Le serveur est injoignable. Vérifiez votre connexion et réessayez.',
       invalid_response: 'Le serveur a envoyé une réponse inattendue.',
       csrf_failed: 'La page a expiré : rechargez-la et réessayez.',
+      storage_rejected: 'Le stockage a refusé le fichier.',
+      upload_link_expired: 'Le lien de dépôt a expiré avant l’envoi du fichier : réessayez.',
+      timeout: 'L’envoi a pris trop de temps : réessayez.',
     },
     /** The API's body fields, as a form names them (a `field` param of a reason is worded with these). */
     field: {
@@ -216,6 +219,9 @@ export default {
       network_error: 'Cannot reach the server. Check your connection and try again.',
       invalid_response: 'The server sent an unexpected answer.',
       csrf_failed: 'The page has expired: reload it and try again.',
+      storage_rejected: 'The storage refused the file.',
+      upload_link_expired: 'The upload link expired before the file was sent. Please try again.',
+      timeout: 'The upload timed out. Please try again.',
     },
     field: {
       action: 'action',
