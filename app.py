@@ -25,6 +25,7 @@ from chalicelib.routes import (  # noqa: E402
     pages,
     results,
     roster,
+    sheets,
     students,
     users,
 )
@@ -48,6 +49,7 @@ for blueprint in (
     students.blueprint,
     roster.blueprint,
     pages.blueprint,
+    sheets.blueprint,
 ):
     app.register_blueprint(blueprint)
 

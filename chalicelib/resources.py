@@ -14,6 +14,8 @@ PAGES_PREFIX = "pages/"
 FINAL_PREFIX = "final/"
 EXPORTS_PREFIX = "exports/"
 JOBS_PREFIX = "jobs/"  # account jobs' inputs (roster rows, students to reset): the accounts function
+SHEET_JOBS_PREFIX = "sheet-jobs/"  # answer sheet runs' inputs: the sheets function
+SHEETS_PREFIX = "sheets/"  # printable answer sheets (PDF); kept: the janitor never lists this prefix
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ EVENT_ROUTES: tuple[EventRoute, ...] = (
     EventRoute("ocr", HEADERS_PREFIX, ".jpg"),
     EventRoute("render", RENDER_SPECS_PREFIX, ".json"),
     EventRoute("accounts", JOBS_PREFIX, ".json", visibility_timeout=900),
+    EventRoute("sheets", SHEET_JOBS_PREFIX, ".json", visibility_timeout=900),
 )
 
 

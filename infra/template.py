@@ -47,6 +47,8 @@ from chalicelib.resources import (
     PAGES_PREFIX,
     RENDER_SPECS_PREFIX,
     SCANS_PREFIX,
+    SHEET_JOBS_PREFIX,
+    SHEETS_PREFIX,
     EventRoute,
 )
 from chalicelib.settings import Settings, get_settings
@@ -169,7 +171,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # copies and pages in one transaction each, and removes the half copies of a failed scan.
         tables={"uploads": (*DDB_READ, *DDB_UPDATE), "copies": (*DDB_READ, *DDB_PUT, *DDB_DELETE),
                 "pages": (*DDB_READ, *DDB_PUT, *DDB_DELETE), "exams": (*DDB_READ, *DDB_UPDATE),
-                "audit-events": DDB_APPEND},
+                "audit-events": DDB_APPEND,
+                "booklets": DDB_READ},  # the printed answer sheets whose codes a scan's pages carry
         # The scan is downloaded by the version whose size was checked (GetObjectVersion).
         s3=(S3Grant(("s3:GetObject", "s3:GetObjectVersion"), (SCANS_PREFIX,)),
             S3Grant(("s3:PutObject",), (PAGES_PREFIX, HEADERS_PREFIX))),
@@ -218,6 +221,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         s3=(S3Grant(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), (JOBS_PREFIX,)),),
     ),
     FunctionSpec(
+        name="sheets",
+        description="Print an exam's personalised answer sheets: a QR-coded booklet per pupil, one PDF.",
+        memory_mb=1536,
+        timeout_s=900,
+        batch_size=1,
+        # Reads the exam and its roster; gives each pupil a booklet (conditional puts) and settles the
+        # run (conditional update of its own item, created PENDING by the API).
+        tables={"exams": DDB_READ, "enrolments": DDB_READ, "students": DDB_READ,
+                "booklets": (*DDB_READ, *DDB_PUT), "sheet-jobs": (*DDB_READ, *DDB_UPDATE)},
+        s3=(S3Grant(("s3:GetObject",), (SHEET_JOBS_PREFIX,)),
+            S3Grant(("s3:PutObject",), (SHEETS_PREFIX,))),  # the only writer of answer sheets
+    ),
+    FunctionSpec(
         name="maintenance",
         description="Recover stuck copies, expire stale locks, clean orphans, publish metrics.",
         memory_mb=512,
@@ -250,12 +266,15 @@ API_TABLES: dict[str, tuple[str, ...]] = {
     "ocr-results": DDB_READ,  # written by the OCR function only
     "pages": DDB_READ,  # written by the ingest function only
     "copies": (*DDB_READ, *DDB_UPDATE),  # created by ingest; the API only moves them along
+    "booklets": DDB_READ,  # written by the sheets function only
+    "sheet-jobs": (*DDB_READ, *DDB_PUT, *DDB_UPDATE),  # a run queued (conditional put) or failed to queue
 }
 API_S3 = (
-    # Pre-signed GETs: header crops (identification desk), page images (grading), final PDFs (downloads).
-    S3Grant(("s3:GetObject",), (HEADERS_PREFIX, PAGES_PREFIX, FINAL_PREFIX)),
-    # Pre-signed POSTs of scans, render specs, account job inputs; never pages/ nor final/.
-    S3Grant(("s3:PutObject",), (SCANS_PREFIX, RENDER_SPECS_PREFIX, JOBS_PREFIX)),
+    # Pre-signed GETs: header crops (identification desk), page images (grading), final PDFs (downloads),
+    # answer sheets.
+    S3Grant(("s3:GetObject",), (HEADERS_PREFIX, PAGES_PREFIX, FINAL_PREFIX, SHEETS_PREFIX)),
+    # Pre-signed POSTs of scans, render specs, account job and sheet run inputs; never pages/ nor final/.
+    S3Grant(("s3:PutObject",), (SCANS_PREFIX, RENDER_SPECS_PREFIX, JOBS_PREFIX, SHEET_JOBS_PREFIX)),
     S3Grant(("s3:DeleteObject",), (JOBS_PREFIX,)),  # the input of a job that could not be queued
 )
 

@@ -11,7 +11,7 @@ from chalicelib.models.grading import Annotation, BankComment, Draft, Lock, Scor
 from chalicelib.models.jobs import AccountJob, CredentialPart
 from chalicelib.models.ocr import OcrResult
 from chalicelib.models.ratelimits import RateLimitWindow
-from chalicelib.models.sheets import Booklet
+from chalicelib.models.sheets import Booklet, SheetJob
 from chalicelib.models.students import CredentialSheet, Enrolment, Student
 from chalicelib.models.users import Session, UniqueValue, User
 
@@ -37,6 +37,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     RateLimitWindow,
     OcrResult,
     Booklet,
+    SheetJob,
 )
 
 __all__ = [model.__name__ for model in ALL_MODELS] + ["ALL_MODELS"]

@@ -23,3 +23,23 @@ class Booklet(Model):
     number = NumberAttribute(null=True)  # anonymous booklets only
     pages = NumberAttribute()  # printed pages, blank extra sheets included
     created_at = UTCDateTimeAttribute(default=utcnow)
+
+
+class SheetJob(Model):
+    """The latest generation of an exam's answer sheets (one item an exam): ``PENDING → DONE | FAILED``.
+
+    ``job_id`` names the run: a message of an older run finds another id and does nothing.
+    """
+
+    Meta = table_meta("sheet-jobs")
+    exam_id = UnicodeAttribute(hash_key=True)
+    job_id = UnicodeAttribute()
+    status = UnicodeAttribute(default="PENDING")  # PENDING | DONE | FAILED
+    extra_blank_booklets = NumberAttribute(default=0)
+    requested_by = UnicodeAttribute()
+    pdf_key = UnicodeAttribute(null=True)  # the PDF, once DONE
+    pages = NumberAttribute(null=True)
+    booklets = NumberAttribute(null=True)
+    error = UnicodeAttribute(null=True)  # why a FAILED run stopped
+    created_at = UTCDateTimeAttribute(default=utcnow)
+    updated_at = UTCDateTimeAttribute(default=utcnow)

@@ -16,15 +16,16 @@ from infra import template as infra_template
 
 #: Which tables each function may touch (the design's least-privilege table), independent of the code.
 EXPECTED_FUNCTION_TABLES = {
-    "ingest": {"uploads", "copies", "pages", "exams", "audit-events"},
+    "ingest": {"uploads", "copies", "pages", "exams", "audit-events", "booklets"},
     "ocr": {"ocr-results", "students", "enrolments"},  # never writes a copy
     "render": {"copies", "pages", "annotations", "audit-events"},  # scores in the spec, pages read
     "maintenance": {"copies", "locks", "audit-events", "uploads", "account-jobs", "pages"},
     "accounts": {"account-jobs", "credential-parts", "students", "enrolments", "unique-values",
                  "audit-events", "rate-limits"},
+    "sheets": {"exams", "enrolments", "students", "booklets", "sheet-jobs"},
 }
 EXPECTED_SIZING = {"ingest": (2048, 900), "ocr": (1536, 120), "render": (1536, 300),
-                   "accounts": (2048, 900)}
+                   "accounts": (2048, 900), "sheets": (1536, 900)}
 #: Sample deploy-time parameter values, to resolve the template like CloudFormation would.
 PARAMETERS = {
     "ResourcePrefix": "korrigo-prod",
@@ -338,7 +339,7 @@ def test_function_role_is_least_privilege(resources: dict[str, Any], name: str) 
                 resolved = resolve(arn)
                 assert resolved.startswith(f"arn:aws:s3:::{bucket_name}"), resolved
                 if actions_of(statement) != ["s3:ListBucket"]:
-                    pattern = rf"arn:aws:s3:::{re.escape(bucket_name)}/[a-z]+/\*"
+                    pattern = rf"arn:aws:s3:::{re.escape(bucket_name)}/[a-z]+(-[a-z]+)*/\*"
                     assert re.fullmatch(pattern, resolved), resolved
         elif services == {"sqs"}:
             assert referenced_ids(statement["Resource"]) == {own_queue}
@@ -491,6 +492,29 @@ def test_accounts_function_reads_and_hands_over_only_job_inputs_and_the_api_can_
     queued_by_api = [resolve(arn) for s in api_statements if "s3:PutObject" in actions_of(s)
                      for arn in as_list(s["Resource"])]
     assert f"arn:aws:s3:::{bucket_name}/jobs/*" in queued_by_api
+
+
+
+def test_sheets_function_reads_run_inputs_writes_only_answer_sheets_and_the_api_reads_them(
+        template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    properties = functions(resources)["sheets"]
+    bucket_name = resolve(resources[infra_template.BUCKET_ID]["Properties"]["BucketName"])
+    s3 = {(action, resolve(arn)) for statement in role_statements(resources, properties)
+          for action in actions_of(statement) if action.startswith("s3:")
+          for arn in as_list(statement["Resource"])}
+    assert s3 == {("s3:GetObject", f"arn:aws:s3:::{bucket_name}/sheet-jobs/*"),
+                  ("s3:PutObject", f"arn:aws:s3:::{bucket_name}/sheets/*")}
+    [route] = [route for route in EVENT_ROUTES if route.function == "sheets"]
+    assert (route.prefix, route.suffix) == ("sheet-jobs/", ".json")
+    assert properties["Timeout"] == 900 <= route.visibility_timeout
+    merged = infra_template.build_template("prod", api_role="DefaultRole")["Resources"]
+    api_statements = merged["DefaultRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    api_s3 = {(action, resolve(arn)) for s in api_statements for action in actions_of(s)
+              if action.startswith("s3:") for arn in as_list(s["Resource"])}
+    assert {("s3:PutObject", f"arn:aws:s3:::{bucket_name}/sheet-jobs/*"),
+            ("s3:GetObject", f"arn:aws:s3:::{bucket_name}/sheets/*")} <= api_s3
+    assert ("s3:PutObject", f"arn:aws:s3:::{bucket_name}/sheets/*") not in api_s3
 
 
 # ------------------------------------------------------------------------------------ ephemeral storage

@@ -40,6 +40,7 @@ export default {
       date: 'date',
       email: 'adresse e-mail',
       exam_id: 'examen',
+      extra_blank_booklets: 'copies anonymes',
       filename: 'nom du fichier',
       name: 'nom',
       new_password: 'nouveau mot de passe',
@@ -113,6 +114,10 @@ export default {
       job_not_found: 'Cette opération est introuvable.',
       roster_renames_unconfirmed: 'Cette liste changerait le nom d’élèves déjà inscrits ({count}) : vérifiez la liste, puis confirmez les changements pour importer le fichier.',
       roster_renames_changed: 'Les changements de nom ont changé depuis leur confirmation : vérifiez la nouvelle liste et confirmez-la à nouveau.',
+      // Answer sheets
+      sheets_pending: 'Les copies personnalisées sont déjà en cours de génération : attendez qu’elles soient prêtes.',
+      sheets_need_page_count: 'Indiquez le nombre de pages par copie de l’examen avant d’imprimer les copies personnalisées.',
+      sheets_nothing_to_print: 'La liste des élèves est vide : importez-la, ou demandez des copies anonymes.',
       // Scans and uploads
       upload_not_found: 'Ce dépôt est introuvable.',
       upload_changed: 'Le dépôt a été modifié entre-temps : rechargez la page et réessayez.',
@@ -231,6 +236,7 @@ export default {
       date: 'date',
       email: 'e-mail',
       exam_id: 'exam',
+      extra_blank_booklets: 'anonymous booklets',
       filename: 'file name',
       name: 'name',
       new_password: 'new password',
@@ -304,6 +310,10 @@ export default {
       job_not_found: 'No such job.',
       roster_renames_unconfirmed: '{count} student(s) of this roster would get another name: check the list, then confirm the renames to import the file.',
       roster_renames_changed: 'The renames changed since they were confirmed: check the new list and confirm it again.',
+      // Answer sheets
+      sheets_pending: 'The answer sheets are already being generated; wait for them.',
+      sheets_need_page_count: 'Set the exam’s pages per copy before printing its answer sheets.',
+      sheets_nothing_to_print: 'The roster is empty: import it, or ask for anonymous booklets.',
       // Scans and uploads
       upload_not_found: 'No such upload.',
       upload_changed: 'The upload changed meanwhile; reload and try again.',
