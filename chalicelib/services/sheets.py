@@ -56,9 +56,10 @@ def parse_input_key(key: str) -> tuple[str, str] | None:
     return (parts[0], parts[1]) if len(parts) == 2 and all(parts) else None
 
 
-def pdf_key(exam_id: str, job_id: str) -> str:
-    """Where a run's PDF is stored."""
-    return f"{SHEETS_PREFIX}{exam_id}/{job_id}.pdf"
+def pdf_key(exam_id: str) -> str:
+    """Where an exam's answer sheets are stored: one object an exam, each run overwrites the last, so no
+    older print (it names pupils) lingers beyond the bucket's version history."""
+    return f"{SHEETS_PREFIX}{exam_id}.pdf"
 
 
 # ------------------------------------------------------------------------------------------- API side
@@ -250,7 +251,7 @@ def run_job(key: str, render: Render) -> bool:
         raise ValueError("nothing to print: no pupil on the roster and no anonymous booklet asked for")
     _save_booklets(exam_id, planned, pages)
     data, page_count = render(SheetRun(exam, tuple(planned), pages))
-    key_out = pdf_key(exam_id, job_id)
+    key_out = pdf_key(exam_id)
     storage.put_bytes(key_out, data, "application/pdf")
     try:
         job.update(
