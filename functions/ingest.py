@@ -1,6 +1,10 @@
 """Ingest function: a scan landed under ``scans/`` → validate, split, render, store copies in STAGING
 (and a BATCH scan's pages left over after its last full copy as pages to place).
 
+An exam with personalised sheets (``Booklet`` items) has every page's code read: pages are turned
+upright, grouped by booklet in page order (one copy per booklet, identified by its code when printed for
+a student), and pages without a usable code go to the pages to place with a guess of their place.
+
 Thin handler: the PDF work is in ``functions.pdf``, the bookkeeping in ``chalicelib.services.scans``.
 """
 
@@ -15,13 +19,20 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from boto3.s3.inject import download_file
 
 from chalicelib import aws, storage
+from chalicelib.domain.copy_status import CopyStatus
+from chalicelib.domain.sheet_codes import code_key
 from chalicelib.models.exams import Exam
+from chalicelib.models.sheets import Booklet
 from chalicelib.observability import logger, metrics
 from chalicelib.resources import EVENT_ROUTES
-from chalicelib.services import loose_pages, scans
+from chalicelib.services import copies, loose_pages, scans
 from chalicelib.settings import get_settings
 from functions.events import created_objects
 from functions.pdf import Layout, Limits, ScanRejected, ScanResult, process_scan
+from functions.pdf.booklets import Guess, group_pages
+from functions.pdf.results import CodedPage
+
+ALREADY_SCANNED = "already_scanned"  # a page of a booklet whose copy another scan made
 
 processor = BatchProcessor(event_type=EventType.SQS)
 aws.connect()  # S3 and every DynamoDB client built in the init phase, not by the first record
@@ -86,6 +97,76 @@ def store_loose_pages(upload: Any, exam: Exam, result: ScanResult) -> int:
     return len(records)
 
 
+def has_sheets(exam_id: str) -> bool:
+    """Whether personalised sheets were printed for the exam (one Query of one item)."""
+    return next(iter(Booklet.query(exam_id, limit=1)), None) is not None
+
+
+def _put_coded(exam: Exam, upload: Any, position: int, page: CodedPage, *, first: bool) -> scans.PageRecord:
+    """Store a coded scan page's image (and, for a copy's first page or a page to place, its masked
+    variant and header crop) under the scan page's own keys."""
+    (image,) = page.images.pages
+    key = scans.coded_page_key(exam.id, upload.id, position)
+    storage.put_bytes(key, image.path.read_bytes(), "image/jpeg")
+    masked_key = None
+    if first and image.masked_path is not None:
+        masked_key = scans.coded_page_key(exam.id, upload.id, position, "masked")
+        storage.put_bytes(masked_key, image.masked_path.read_bytes(), "image/jpeg")
+        storage.put_bytes(scans.coded_page_key(exam.id, upload.id, position, "header"),
+                          page.images.header_path.read_bytes(), "image/jpeg")
+    return scans.PageRecord(key, image.width, image.height, masked_key)
+
+
+def store_coded(upload: Any, exam: Exam, result: ScanResult) -> tuple[int, int, int]:
+    """Register a scan of personalised sheets: a copy per booklet (identified by code when printed for a
+    student), the other pages to place; returns (copies, pages in copies, pages to place)."""
+    booklets = {booklet.sheet_id: booklet for booklet in Booklet.query(exam.id)}
+    grouping = group_pages(result.coded, exam.id, {sid: int(b.pages) for sid, b in booklets.items()})
+    position_of = {id(page): position for position, page in enumerate(result.coded)}
+    stray: list[tuple[CodedPage, str, Guess | None]] = [(s.page, s.reason, s.guess) for s in grouping.stray]
+    reservation = scans.reserve_sequence(upload, len(grouping.copies))
+    headers: list[tuple[str, Path]] = []
+    made = pages_total = 0
+    for position, found in enumerate(grouping.copies):
+        records = [_put_coded(exam, upload, position_of[id(page)], page, first=index == 0)
+                   for index, page in enumerate(found.pages)]
+        header = scans.coded_page_key(exam.id, upload.id, position_of[id(found.pages[0])], "header")
+        booklet = scans.BookletScan(found.sheet_id, found.missing, found.duplicates, header)
+        copy, created = scans.register_copy(upload, position, reservation.anonymous_id(position), records,
+                                            booklet)
+        if copy.upload_id != upload.id:  # the booklet came with an earlier scan: one copy per booklet
+            stray += [(page, ALREADY_SCANNED, Guess(found.sheet_id, page.code.page))
+                      for page in found.pages if page.code is not None]
+            continue
+        made += 1
+        pages_total += len(records)
+        student_id = booklets[found.sheet_id].student_id
+        if student_id and copy.status == CopyStatus.STAGING and not copy.student_id:
+            if copies.identify_by_code(copy, student_id):
+                continue  # no header, no OCR
+            logger.info("booklet not identified by its code", extra={"copy_id": copy.id})
+        if created:
+            headers.append((storage.header_key(exam.id, copy.id), found.pages[0].images.header_path))
+    records = []
+    for page, reason, guess in stray:
+        stored = _put_coded(exam, upload, position_of[id(page)], page, first=True)
+        records.append(loose_pages.LooseRecord(
+            image_key=stored.image_key,
+            masked_image_key=stored.masked_image_key,
+            header_key=scans.coded_page_key(exam.id, upload.id, position_of[id(page)], "header"),
+            width=stored.width,
+            height=stored.height,
+            source_page=page.source + 1,
+            reason=reason,
+            guess_copy_id=scans.booklet_copy_id(exam.id, guess.sheet_id) if guess else None,
+            guess_page=guess.page if guess else None,
+        ))
+    loose_pages.register(upload, records)
+    for key, path in headers:
+        storage.put_bytes(key, path.read_bytes(), "image/jpeg")
+    return made, pages_total, len(records)
+
+
 def size_problem(actual: int, declared: int | None) -> str | None:
     """Why an uploaded object of ``actual`` bytes may not be processed, or None.
 
@@ -133,6 +214,7 @@ def process_object(key: str, receive_count: int) -> None:
             mode=exam.upload_mode,
             pages_per_copy=int(exam.pages_per_copy or 0) or None,
             split_a3=bool(exam.split_a3),
+            code_key=code_key(get_settings().secret_key) if has_sheets(exam_id) else None,
         )
         with tempfile.TemporaryDirectory(prefix="korrigo-ingest-") as work:
             source = Path(work) / "scan.pdf"
@@ -140,9 +222,12 @@ def process_object(key: str, receive_count: int) -> None:
                 aws.client("s3"), get_settings().files_bucket, key, str(source), ExtraArgs=download_args
             )
             result = process_scan(source, Path(work) / "out", layout, limits())
-            pages = store_copies(upload, exam, result)
-            loose = store_loose_pages(upload, exam, result)
-        scans.finish(upload, len(result.copies), pages, loose)
+            if result.coded:
+                made, pages, loose = store_coded(upload, exam, result)
+            else:
+                made, pages = len(result.copies), store_copies(upload, exam, result)
+                loose = store_loose_pages(upload, exam, result)
+        scans.finish(upload, made, pages, loose)
         metrics.add_metric(name="PagesProcessed", unit="Count", value=pages)
     except ScanRejected as rejected:
         scans.fail(exam_id, upload_id, rejected.reason)

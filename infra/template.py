@@ -168,9 +168,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ephemeral_mb=ingest_ephemeral_mb(Settings()),
         batch_size=1,
         # Claims and finishes its upload, reserves the exam's copy sequence (UpdateItem only), creates
-        # copies and pages in one transaction each, and removes the half copies of a failed scan.
-        tables={"uploads": (*DDB_READ, *DDB_UPDATE), "copies": (*DDB_READ, *DDB_PUT, *DDB_DELETE),
+        # copies and pages in one transaction each, removes the half copies of a failed scan, and
+        # identifies booklet copies by their code (the pupil's claim, a check of the enrolment).
+        tables={"uploads": (*DDB_READ, *DDB_UPDATE),
+                "copies": (*DDB_READ, *DDB_PUT, *DDB_UPDATE, *DDB_DELETE),
                 "pages": (*DDB_READ, *DDB_PUT, *DDB_DELETE), "exams": (*DDB_READ, *DDB_UPDATE),
+                "unique-values": (*DDB_READ, *DDB_PUT, *DDB_DELETE), "enrolments": DDB_READ,
                 "audit-events": DDB_APPEND,
                 "booklets": DDB_READ},  # the printed answer sheets whose codes a scan's pages carry
         # The scan is downloaded by the version whose size was checked (GetObjectVersion).

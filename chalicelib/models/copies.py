@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -53,6 +53,15 @@ class Copy(Model):
     total = NumberAttribute(null=True)
     reopen_reason = UnicodeAttribute(null=True)  # why an admin reopened it (its teacher sees it until graded)
     reopened_at = UTCDateTimeAttribute(null=True)
+    # Personalised sheets (issue 14): the booklet it was scanned from, "code" once identified by its code,
+    # and the booklet's printed pages the scan lacked or held more than once.
+    sheet_id = UnicodeAttribute(null=True)
+    identified_by = UnicodeAttribute(null=True)
+    missing_pages = ListAttribute(of=NumberAttribute, null=True)
+    duplicate_pages = ListAttribute(of=NumberAttribute, null=True)
+    # Where its header crop is when not under headers/ (a booklet identified by its code skips OCR); the
+    # header of a new first page placed later replaces it.
+    header_image_key = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
     version = NumberAttribute(default=1)
@@ -81,6 +90,9 @@ class Page(Model):
     upload_id = UnicodeAttribute(null=True)
     source_page = NumberAttribute(null=True)  # 1-based page number in the uploaded PDF
     header_key = UnicodeAttribute(null=True)  # the top 25 % crop, for OCR once it starts a copy
+    stray_reason = UnicodeAttribute(null=True)  # coded scans: unreadable, duplicate, unknown_booklet, ...
+    guess_copy_id = UnicodeAttribute(null=True)  # coded scans: the copy and page it probably belongs to
+    guess_page = NumberAttribute(null=True)  # 1-based page number in that copy's booklet
     created_at = UTCDateTimeAttribute(null=True)
 
 

@@ -58,12 +58,22 @@ def serialise(
         "grading_error": copy.grading_error,
         "updated_at": copy.updated_at.isoformat(),
         "reopened": reopened(copy),
+        **sheet_report(copy),
     }
     if with_identity:
         student = (students or {}).get(copy.student_id or "")
         data["upload_id"] = copy.upload_id
         data["student"] = {"id": student.id, "name": student_name(student)} if student else None
     return data
+
+
+def sheet_report(copy: Copy) -> dict[str, Any]:
+    """How a copy of personalised sheets came in: identified by its code, pages missing or scanned twice."""
+    return {
+        "identified_by": copy.identified_by,
+        "missing_pages": [int(n) for n in copy.missing_pages or []],
+        "duplicate_pages": [int(n) for n in copy.duplicate_pages or []],
+    }
 
 
 def reopened(copy: Copy) -> dict[str, str] | None:
@@ -101,10 +111,11 @@ def _header(exam_id: str, copy: Copy, result: OcrResult | None) -> dict[str, Any
         "anonymous_id": copy.anonymous_id,
         "upload_id": copy.upload_id,
         "status": copy.status,
-        "header_url": storage.presigned_get(storage.header_key(exam_id, copy.id)),
+        "header_url": storage.presigned_get(copy.header_image_key or storage.header_key(exam_id, copy.id)),
         "ocr_text": result.text if result else None,
         "ocr_status": "done" if result else "pending",
         "suggestions": result.suggestions if result else [],
+        **sheet_report(copy),
     }
 
 
@@ -213,15 +224,8 @@ def identify(copy_id: str, student_id: str, *, actor: Principal, origin: Origin)
             reason="copy_already_this_student",
         )
     move = copy_status.IDENTIFY if copy_status.IDENTIFY.allows(copy.status) else copy_status.stay(copy.status)
-    claim = UniqueValue(claim_key(copy.exam_id, student_id), owner_id=copy.id)
     free_or_mine = UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id)
-    items: list[Item] = [
-        lambda write: write.condition_check(
-            Enrolment, copy.exam_id, student_id, condition=Enrolment.student_id.exists()
-        ),
-        lambda write: write.condition_check(Exam, copy.exam_id, condition=Exam.released_at.does_not_exist()),
-        lambda write: write.save(claim, condition=free_or_mine),
-    ]
+    items = _identify_items(copy, student_id)
     if previous:
         old_claim = UniqueValue(claim_key(copy.exam_id, previous))
         items.append(lambda write: write.delete(old_claim, condition=free_or_mine))
@@ -230,7 +234,7 @@ def identify(copy_id: str, student_id: str, *, actor: Principal, origin: Origin)
             copy,
             move,
             condition=_same_student(copy),
-            actions=[Copy.student_id.set(student_id)],
+            actions=[Copy.student_id.set(student_id), Copy.identified_by.remove()],  # by hand now
             items=items,
             event=audit.copy_event(
                 "copy.identify",
@@ -242,8 +246,54 @@ def identify(copy_id: str, student_id: str, *, actor: Principal, origin: Origin)
         )
     except TransitionLost as lost:
         raise _identify_conflict(copy, student_id) from lost
-    copy.student_id = student_id
+    copy.student_id, copy.identified_by = student_id, None
     return copy
+
+
+def _identify_items(copy: Copy, student_id: str) -> list[Item]:
+    """What identifying ``copy`` with ``student_id`` requires in its transaction: the student enrolled,
+    the exam not released, the student's per-exam claim free or this copy's (one student, one copy)."""
+    claim = UniqueValue(claim_key(copy.exam_id, student_id), owner_id=copy.id)
+    free_or_mine = UniqueValue.value.does_not_exist() | (UniqueValue.owner_id == copy.id)
+    return [
+        lambda write: write.condition_check(
+            Enrolment, copy.exam_id, student_id, condition=Enrolment.student_id.exists()
+        ),
+        lambda write: write.condition_check(Exam, copy.exam_id, condition=Exam.released_at.does_not_exist()),
+        lambda write: write.save(claim, condition=free_or_mine),
+    ]
+
+
+IDENTIFIED_BY_CODE = "code"
+
+
+def identify_by_code(copy: Copy, student_id: str) -> bool:
+    """A new copy of a booklet printed for ``student_id``: STAGING → READY with its student, no OCR.
+
+    The same rules as ``identify``, decided by the same transaction (audited as the system): when the
+    student already has a copy of the exam (the booklet scanned twice, or a copy identified by hand), is
+    no longer enrolled or the results are released, nothing changes and False is returned — the copy
+    stays to be identified at the desk.
+    """
+    try:
+        transition(
+            copy,
+            copy_status.IDENTIFY,
+            condition=Copy.student_id.does_not_exist() & (Copy.status == CopyStatus.STAGING),
+            actions=[Copy.student_id.set(student_id), Copy.identified_by.set(IDENTIFIED_BY_CODE)],
+            items=_identify_items(copy, student_id),
+            event=audit.copy_event(
+                "copy.identify",
+                copy,
+                actor_role="system",
+                metadata={"student_id": student_id, "previous_student_id": None, "by": IDENTIFIED_BY_CODE,
+                          "sheet_id": copy.sheet_id},
+            ),
+        )
+    except TransitionLost:
+        return False
+    copy.student_id, copy.identified_by = student_id, IDENTIFIED_BY_CODE
+    return True
 
 
 def unidentify(copy_id: str, *, actor: Principal, origin: Origin) -> Copy:
@@ -269,7 +319,7 @@ def unidentify(copy_id: str, *, actor: Principal, origin: Origin) -> Copy:
             copy,
             copy_status.UNIDENTIFY,
             condition=_same_student(copy),
-            actions=[Copy.student_id.remove(), Copy.teacher_id.remove()],
+            actions=[Copy.student_id.remove(), Copy.teacher_id.remove(), Copy.identified_by.remove()],
             items=[
                 lambda write: write.condition_check(
                     Exam, copy.exam_id, condition=Exam.released_at.does_not_exist()
@@ -294,7 +344,7 @@ def unidentify(copy_id: str, *, actor: Principal, origin: Origin) -> Copy:
             "The copy changed meanwhile (locked or corrected?); reload and try again.",
             reason="copy_changed",
         ) from lost
-    copy.student_id = copy.teacher_id = None
+    copy.student_id = copy.teacher_id = copy.identified_by = None
     return copy
 
 

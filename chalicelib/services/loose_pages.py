@@ -50,6 +50,11 @@ class LooseRecord:
     width: int
     height: int
     source_page: int  # 1-based page number in the PDF
+    # A scan of personalised sheets: why the page joined no copy, and the copy and booklet page it probably
+    # belongs to (``functions.pdf.booklets``).
+    reason: str | None = None
+    guess_copy_id: str | None = None
+    guess_page: int | None = None
 
 
 def loose_index(upload_id: str, position: int) -> int:
@@ -81,6 +86,9 @@ def register(upload: Upload, records: list[LooseRecord]) -> None:
                     height=record.height,
                     upload_id=upload.id,
                     source_page=record.source_page,
+                    stray_reason=record.reason,
+                    guess_copy_id=record.guess_copy_id,
+                    guess_page=record.guess_page,
                     created_at=now,
                 )
             )
@@ -106,6 +114,9 @@ def serialise(page: Page, filename: str | None = None) -> dict[str, Any]:
         "width": int(page.width),
         "height": int(page.height),
         "url": storage.presigned_get(page.image_key, seconds=seconds),
+        "reason": page.stray_reason,
+        "guess": {"copy_id": page.guess_copy_id, "page": int(page.guess_page or 0)}
+        if page.guess_copy_id else None,
         "created_at": page.created_at.isoformat() if page.created_at else None,
     }
 
@@ -210,11 +221,10 @@ def attach(
         & (Copy.version == copy.version)
         & (Copy.exam_id == exam_id)
     )
-    update: Item = lambda write: write.update(  # noqa: E731
-        Copy(copy.id),
-        actions=[Copy.page_count.set(len(current) + 1), Copy.updated_at.set(utcnow()), Copy.version.add(1)],
-        condition=unchanged,
-    )
+    actions = [Copy.page_count.set(len(current) + 1), Copy.updated_at.set(utcnow()), Copy.version.add(1)]
+    if at == 0:  # its header crop becomes the new first page's, under headers/
+        actions.append(Copy.header_image_key.remove())
+    update: Item = lambda write: write.update(Copy(copy.id), actions=actions, condition=unchanged)  # noqa: E731
     items: list[Item] = [update, _take(page), _upload_done(exam_id, page.upload_id), _put(placed)]
     items += [_put(item) for item in moved]
     event = audit.copy_event(

@@ -20,7 +20,10 @@ from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy, Page
 from chalicelib.models.exams import Exam, Upload
+from chalicelib.models.users import UniqueValue
+from chalicelib.resources import PAGES_PREFIX
 from chalicelib.services import audit, loose_pages
+from chalicelib.services.copies import IDENTIFIED_BY_CODE, claim_key
 
 COPY_NAMESPACE = uuid.UUID("8d4b8f5e-2f3c-4c55-9d0e-6f1f3b1e9a42")
 
@@ -105,18 +108,50 @@ def reserve_for_exam(exam_id: str, copies: int) -> Reservation:
     return Reservation(int(exam.copy_counter) - copies + 1, exam.anonymous_prefix, exam.anonymous_key)
 
 
+def booklet_copy_id(exam_id: str, sheet_id: str) -> str:
+    """The one copy a personalised booklet can ever make (whichever scan brings it, however often)."""
+    return uuid.uuid5(COPY_NAMESPACE, f"{exam_id}:sheet:{sheet_id}").hex
+
+
+def coded_page_key(exam_id: str, upload_id: str, position: int, kind: str = "") -> str:
+    """Where the ``position``-th page of a scan of personalised sheets is stored (``kind``: "", "masked"
+    or "header"), whether it joins a copy or the pages to place: one key per scan page, never
+    overwritten by another scan; never under the headers/ prefix, which feeds OCR with copy ids."""
+    suffix = f"-{kind}" if kind else ""
+    return f"{PAGES_PREFIX}{exam_id}/scans/{upload_id}-{position:03d}{suffix}.jpg"
+
+
+@dataclass(frozen=True)
+class BookletScan:
+    """What a copy of a personalised booklet records of its scan."""
+
+    sheet_id: str
+    missing: list[int]
+    duplicates: list[int]
+    header_key: str  # its first page's header crop, stored with the scan's pages
+
+
 def register_copy(
-    upload: Upload, position: int, anonymous: str, pages: list[PageRecord]
+    upload: Upload, position: int, anonymous: str, pages: list[PageRecord], booklet: BookletScan | None = None
 ) -> tuple[Copy, bool]:
-    """Create a copy in STAGING with all its pages at once; returns (copy, created now)."""
+    """Create a copy in STAGING with all its pages at once; returns (copy, created now).
+
+    A booklet's copy has the booklet's id (``booklet_copy_id``): a second scan of the booklet creates
+    nothing and gets the existing copy back (``created`` False, its ``upload_id`` another upload's).
+    """
     copy = Copy(
-        copy_id_for(upload.id, position),
+        booklet_copy_id(upload.exam_id, booklet.sheet_id) if booklet else copy_id_for(upload.id, position),
         exam_id=upload.exam_id,
         upload_id=upload.id,
         anonymous_id=anonymous,
         status=CopyStatus.STAGING,
         page_count=len(pages),
     )
+    if booklet is not None:
+        copy.sheet_id = booklet.sheet_id
+        copy.missing_pages = booklet.missing
+        copy.duplicate_pages = booklet.duplicates
+        copy.header_image_key = booklet.header_key
     try:
         with aws.transact_write() as transaction:
             transaction.save(copy, condition=Copy.id.does_not_exist())
@@ -190,9 +225,14 @@ def fail(exam_id: str, upload_id: str, reason: str) -> None:
 
 
 def discard_copies(exam_id: str, upload_id: str) -> int:
-    """Remove the STAGING copies (and pages) of an upload that finally failed; returns how many."""
+    """Remove the STAGING copies (and pages) of an upload that finally failed, and those its sheets'
+    codes identified while nobody touched them since; returns how many."""
     removed = 0
     for copy in Copy.exam_index.query(exam_id, filter_condition=Copy.upload_id == upload_id):
+        by_code = copy.identified_by == IDENTIFIED_BY_CODE
+        if copy.status == CopyStatus.READY and by_code and not copy.teacher_id:
+            removed += _discard_identified(copy)
+            continue
         if copy.status != CopyStatus.STAGING:
             continue
         with Page.batch_write() as batch:
@@ -201,3 +241,21 @@ def discard_copies(exam_id: str, upload_id: str) -> int:
         copy.delete(condition=Copy.status == CopyStatus.STAGING)
         removed += 1
     return removed
+
+
+def _discard_identified(copy: Copy) -> int:
+    """Remove a copy its code identified (pages, copy, the student's claim), unless it changed since."""
+    try:
+        with aws.transact_write() as transaction:
+            unchanged = (Copy.version == copy.version) & Copy.teacher_id.does_not_exist()
+            transaction.delete(copy, condition=unchanged)
+            transaction.delete(UniqueValue(claim_key(copy.exam_id, str(copy.student_id))),
+                               condition=UniqueValue.owner_id == copy.id)
+    except TransactWriteError as error:
+        if condition_failed(error):
+            return 0
+        raise
+    with Page.batch_write() as batch:
+        for page in Page.query(copy.id):
+            batch.delete(page)
+    return 1

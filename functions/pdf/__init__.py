@@ -7,10 +7,11 @@ from functions.pdf.errors import ScanRejected
 from functions.pdf.final import FinalPage, QuestionLine, Summary, render_final_pdf
 from functions.pdf.layout import Layout
 from functions.pdf.limits import Limits
-from functions.pdf.results import CopyImages, LoosePage, PageImage, ScanResult
+from functions.pdf.results import CodedPage, CopyImages, LoosePage, PageImage, ScanResult
 from functions.pdf.scan import process_scan
 
 __all__ = [
+    "CodedPage",
     "CopyImages",
     "FinalPage",
     "Layout",

@@ -6,7 +6,7 @@ Pure arithmetic on declared page sizes: nothing here opens or renders a PDF.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from functions.pdf.errors import ScanRejected
@@ -24,6 +24,9 @@ class Layout:
     mode: Literal["BATCH", "INDIVIDUAL"]
     pages_per_copy: int | None = None
     split_a3: bool = False
+    # The exam has personalised sheets: every page's code is read with this key (``sheet_codes``), pages
+    # are turned upright from it and grouped by booklet; a scan without any code is cut as above.
+    code_key: bytes | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.mode not in ("BATCH", "INDIVIDUAL"):
@@ -49,6 +52,7 @@ class ScanPlan:
     copies: tuple[tuple[PagePart, ...], ...]
     # BATCH pages after the last full copy (fewer than pages_per_copy), each to be placed by an admin
     leftover: tuple[PagePart, ...] = ()
+    code_key: bytes | None = field(default=None, repr=False)  # the layout's: read codes on every page
 
 
 def plan_copies(page_sizes: Sequence[tuple[float, float]], layout: Layout, dpi: int) -> ScanPlan:
@@ -75,9 +79,9 @@ def plan_copies(page_sizes: Sequence[tuple[float, float]], layout: Layout, dpi: 
         else:
             parts.append(PagePart(number, (0, 0, full_w / zoom, full_h / zoom), full_w, full_h, True))
     if layout.mode == "INDIVIDUAL":
-        return ScanPlan(len(page_sizes), (tuple(parts),))
+        return ScanPlan(len(page_sizes), (tuple(parts),), code_key=layout.code_key)
     per_copy = layout.pages_per_copy
     assert per_copy is not None  # checked by Layout
     full = len(parts) - len(parts) % per_copy
     copies = tuple(tuple(parts[start:start + per_copy]) for start in range(0, full, per_copy))
-    return ScanPlan(len(page_sizes), copies, tuple(parts[full:]))
+    return ScanPlan(len(page_sizes), copies, tuple(parts[full:]), code_key=layout.code_key)

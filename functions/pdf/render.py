@@ -29,10 +29,18 @@ from typing import NamedTuple
 import pymupdf
 from PIL import Image
 
+from functions.pdf.codes import read_code, upright
 from functions.pdf.errors import ScanRejected, short_error
 from functions.pdf.layout import PagePart, ScanPlan
-from functions.pdf.results import CopyImages, LoosePage, PageImage, ScanResult
+from functions.pdf.results import CodedPage, CopyImages, LoosePage, PageImage, ScanResult
 from functions.pdf.validate import MUPDF_ERRORS
+
+try:  # the orientation check of pages without a code (issue 14, point 3)
+    from functions.pdf.orientation import upright_turn
+except ImportError:  # pragma: no cover - until it lands
+    def upright_turn(image: Image.Image) -> int:
+        """No orientation check available: leave the page as it is."""
+        return 0
 
 HEADER_FRACTION = 0.25
 JPEG_BLOCK = 16  # a colour JPEG's largest MCU: masking whole block rows keeps identity pixels out of them
@@ -74,6 +82,8 @@ def render_plan(doc: pymupdf.Document, plan: ScanPlan, out_dir: Path, dpi: int, 
     ``passthrough`` and ``direct_decode`` exist for benchmarks and tests; production keeps both on.
     """
     renderer = _Renderer(doc, dpi, passthrough=passthrough, direct_decode=direct_decode)
+    if plan.code_key is not None:
+        return _render_coded(renderer, plan, plan.code_key, out_dir)
     copies = [_render_copy(renderer, parts, out_dir / f"copy-{number:03d}")
               for number, parts in enumerate(plan.copies)]
     loose = [LoosePage(part.source, _render_copy(renderer, (part,), out_dir / f"loose-{number:03d}"))
@@ -93,19 +103,54 @@ def _render_copy(renderer: _Renderer, parts: tuple[PagePart, ...], folder: Path)
             path.write_bytes(produced.data)
             pages.append(PageImage(path, produced.width, produced.height, None))
             continue
-        image = produced
-        image.save(path, "JPEG", quality=PAGE_QUALITY)
-        masked_path = None
-        if index == 0:
-            image.crop((0, 0, image.width, header_height(image.height))).save(
-                header_path, "JPEG", quality=HEADER_QUALITY)
-            masked = image.copy()
-            masked.paste(MASK_GREY if image.mode == "L" else (MASK_GREY,) * 3,
-                         (0, 0, image.width, mask_height(image.height)))
-            masked_path = folder / f"page-{index:02d}-masked.jpg"
-            masked.save(masked_path, "JPEG", quality=PAGE_QUALITY)
-        pages.append(PageImage(path, image.width, image.height, masked_path))
+        pages.append(_save_page(produced, path, header_path if index == 0 else None))
     return CopyImages(pages, header_path)
+
+
+def _save_page(image: Image.Image, path: Path, header_path: Path | None) -> PageImage:
+    """Write a page image; with ``header_path`` (a first page) also its header crop and masked variant."""
+    image.save(path, "JPEG", quality=PAGE_QUALITY)
+    if header_path is None:
+        return PageImage(path, image.width, image.height, None)
+    image.crop((0, 0, image.width, header_height(image.height))).save(
+        header_path, "JPEG", quality=HEADER_QUALITY)
+    masked = image.copy()
+    masked.paste(MASK_GREY if image.mode == "L" else (MASK_GREY,) * 3,
+                 (0, 0, image.width, mask_height(image.height)))
+    masked_path = path.with_name(f"{path.stem}-masked.jpg")
+    masked.save(masked_path, "JPEG", quality=PAGE_QUALITY)
+    return PageImage(path, image.width, image.height, masked_path)
+
+
+def _render_coded(renderer: _Renderer, plan: ScanPlan, key: bytes, out_dir: Path) -> ScanResult:
+    """Every page read for its code and turned upright (from the code, else the orientation check) before
+    its images are made, each rendered like a loose page. When no page has a code, the pages are cut into
+    copies as the plan says, as a plain scan."""
+    parts = [part for copy in plan.copies for part in copy] + list(plan.leftover)
+    coded: list[CodedPage] = []
+    for number, part in enumerate(parts):
+        produced = renderer.page(part, allow_passthrough=False)
+        assert isinstance(produced, Image.Image)  # a scanner JPEG is only passed through when allowed
+        found = read_code(produced, key)
+        turn = found.turn if found is not None else upright_turn(produced)
+        image = upright(produced, turn)
+        folder = out_dir / f"page-{number:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        page = _save_page(image, folder / "page-00.jpg", folder / "header.jpg")
+        coded.append(CodedPage(part.source, found.code if found else None, turn,
+                               CopyImages([page], folder / "header.jpg")))
+    if any(page.code is not None for page in coded):
+        return ScanResult(plan.source_pages, [], [], coded)
+    copies, position = [], 0
+    for copy in plan.copies:
+        chunk = coded[position:position + len(copy)]
+        position += len(copy)
+        first = chunk[0].images
+        rest = [PageImage(p.images.pages[0].path, p.images.pages[0].width, p.images.pages[0].height)
+                for p in chunk[1:]]
+        copies.append(CopyImages([first.pages[0], *rest], first.header_path))
+    loose = [LoosePage(page.source, page.images) for page in coded[position:]]
+    return ScanResult(plan.source_pages, copies, loose)
 
 
 class _Renderer:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chalicelib.domain.sheet_codes import SheetCode
+
 
 @dataclass(frozen=True)
 class PageImage:
@@ -35,7 +37,21 @@ class LoosePage:
 
 
 @dataclass(frozen=True)
+class CodedPage:
+    """A page of a scan of personalised sheets, upright, rendered like a loose page (page, masked
+    variant, header crop) so that it can be any page of its booklet's copy or a page to place."""
+
+    source: int  # 0-based page number in the PDF
+    code: SheetCode | None  # None: no readable code of ours
+    turn: int  # degrees it was turned clockwise to be upright (from its code, else the orientation check)
+    images: CopyImages  # exactly one page
+
+
+@dataclass(frozen=True)
 class ScanResult:
     source_pages: int  # pages in the PDF (an A3 sheet counts once)
     copies: list[CopyImages]
     loose: list[LoosePage] = field(default_factory=list)
+    # A scan of personalised sheets (the layout had a code key and a page had a code): every page, in scan
+    # order, to be grouped by booklet (``functions.pdf.booklets``); ``copies`` and ``loose`` are then empty.
+    coded: list[CodedPage] = field(default_factory=list)

@@ -12,6 +12,7 @@ The other helpers build the hostile files the ingest must reject: ``encrypted_pd
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import math
@@ -355,4 +356,86 @@ def xobject_bomb_pdf(depth: int = 8, fanout: int = 10) -> bytes:
     doc.xref_set_key(page.xref, "Contents", f"{contents} 0 R")
     data = doc.tobytes()
     doc.close()
+    return data
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Personalised answer sheets, as a copier scans them (issue 14)
+# ---------------------------------------------------------------------------------------------------------
+
+QR_MARGIN_MM = 12  # the code's distance from the top and right edges of the printed page
+
+
+@dataclasses.dataclass(frozen=True)
+class SheetPage:
+    """One printed page of a coded scan and what happened to it at the copier.
+
+    ``code``: the QR text printed at its top right (None: a plain page). ``turn``: how the page went
+    through the scanner, in degrees clockwise (180: upside down, 90/270: sideways). ``smudged``: a blot
+    of ink over the code. ``name``: printed in the name box of the header.
+    """
+
+    code: str | None
+    label: str = ""
+    name: str = ""
+    turn: int = 0
+    smudged: bool = False
+    skew: float = 0.0  # degrees, the sheet's slight slant on the glass
+
+
+def sheet_page_image(page: SheetPage, dpi: int = 150, seed: int = 0, *, extra_code: Image.Image | None = None
+                     ) -> Image.Image:
+    """The grey image a copier makes of one printed page (noise, skew, turn, smudge), at ``dpi``."""
+    import segno
+    from PIL import ImageDraw
+
+    rng = random.Random(seed)
+    width, height = round(A4.width * dpi / 72), round(A4.height * dpi / 72)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    mm = dpi / 25.4
+    draw.rectangle((round(15 * mm), round(15 * mm), round(120 * mm), round(45 * mm)), outline=0, width=2)
+    draw.text((round(18 * mm), round(18 * mm)), f"NOM : {page.name}", fill=0)
+    draw.text((round(18 * mm), round(50 * mm)), page.label, fill=0)
+    for line in range(8):  # answers, roughly
+        y = round((90 + 22 * line) * mm)
+        x = round(20 * mm)
+        while x < width - 30 * mm:
+            step = rng.randint(20, 80)
+            draw.line((x, y + rng.randint(-4, 4), x + step, y + rng.randint(-4, 4)), fill=60, width=2)
+            x += step + rng.randint(10, 30)
+    if page.code is not None:
+        symbol = segno.make(page.code, error="m")
+        buffer = io.BytesIO()
+        symbol.save(buffer, kind="png", scale=max(2, round(0.7 * mm)), border=0)
+        code = Image.open(io.BytesIO(buffer.getvalue())).convert("L")
+        left, top = width - round(QR_MARGIN_MM * mm) - code.width, round(QR_MARGIN_MM * mm)
+        image.paste(code, (left, top))
+        if page.smudged:
+            draw.ellipse((left + code.width // 5, top + code.height // 5, left + 4 * code.width // 5,
+                          top + 4 * code.height // 5), fill=20)
+    if extra_code is not None:
+        image.paste(extra_code, (round(20 * mm), height - round(20 * mm) - extra_code.height))
+    if page.skew:
+        image = image.rotate(-page.skew, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    noisy = Image.frombytes("L", image.size, _noisy(image.tobytes(), rng))
+    turns = {0: None, 90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
+             270: Image.Transpose.ROTATE_90}
+    transpose = turns[page.turn]
+    return noisy.transpose(transpose) if transpose is not None else noisy
+
+
+def make_coded_scan(pages: Sequence[SheetPage], dpi: int = 150, seed: int = 0) -> bytes:
+    """A scanner PDF of these pages in this order: one grey JPEG (quality 80) per page, sideways pages
+    landscape. Deterministic for a given seed."""
+    out = pymupdf.open()
+    for number, page in enumerate(pages):
+        image = sheet_page_image(page, dpi, seed * 1000 + number)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=JPEG_QUALITY)
+        width, height = (A4.height, A4.width) if page.turn in (90, 270) else (A4.width, A4.height)
+        target = out.new_page(width=width, height=height)
+        target.insert_image(target.rect, stream=buffer.getvalue(), keep_proportion=False)
+    data = out.tobytes(garbage=1, no_new_id=True)
+    out.close()
     return data

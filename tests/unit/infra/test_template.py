@@ -16,7 +16,8 @@ from infra import template as infra_template
 
 #: Which tables each function may touch (the design's least-privilege table), independent of the code.
 EXPECTED_FUNCTION_TABLES = {
-    "ingest": {"uploads", "copies", "pages", "exams", "audit-events", "booklets"},
+    "ingest": {"uploads", "copies", "pages", "exams", "audit-events", "booklets",
+               "unique-values", "enrolments"},  # identifies booklet copies by their code
     "ocr": {"ocr-results", "students", "enrolments"},  # never writes a copy
     "render": {"copies", "pages", "annotations", "audit-events"},  # scores in the spec, pages read
     "maintenance": {"copies", "locks", "audit-events", "uploads", "account-jobs", "pages"},
