@@ -7,6 +7,7 @@ The server itself is started by the session fixture ``aws_endpoint`` and stopped
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -161,3 +162,47 @@ def empty_route_queues(sqs, settings) -> dict[str, str]:
             if not dead_letter:
                 urls[route.function] = url
     return urls
+
+
+#: The password of the staff accounts the integration tests create.
+STAFF_PASSWORD = "Granite-Harbor-Lamp-71"
+
+
+@pytest.fixture(scope="module")
+def api(provisioned: dict[str, Any]):
+    """The API in-process (Chalice's test client) against the provisioned local endpoint."""
+    from chalice.test import Client
+
+    from tests.support.chalice_app import thread_safe_app
+
+    with Client(thread_safe_app()) as client:
+        yield client
+
+
+def account(api, username: str, role: str = "admin") -> dict[str, str]:
+    """Create a staff account (once) and sign it in; the headers to send."""
+    from chalicelib.domain.principal import Origin
+    from chalicelib.domain.roles import Role
+    from chalicelib.services import auth, users
+
+    if auth.find_staff(username) is None:
+        users.create_user(
+            username=username,
+            email=f"{username}@school.example.org",
+            password=STAFF_PASSWORD,
+            role=Role(role),
+            must_change_password=False,
+            actor=None,
+            origin=Origin(),
+        )
+    response = api.http.post(
+        "/api/login",
+        headers={"Content-Type": "application/json"},
+        body=json.dumps({"username": username, "password": STAFF_PASSWORD}),
+    )
+    assert response.status_code == 200, response.body
+    return {
+        "Cookie": response.headers["Set-Cookie"].split(";")[0],
+        "X-CSRF-Token": json.loads(response.body)["csrf_token"],
+        "Content-Type": "application/json",
+    }

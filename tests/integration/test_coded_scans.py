@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import requests
 
+from tests.integration.conftest import account
 from tests.integration.test_scan_pipeline import (
     FIRST,
     LAST,
-    api,
     call,
     new_exam,
     pumps,
@@ -24,24 +24,12 @@ from tests.integration.test_scan_pipeline import (
 )
 
 pytestmark = pytest.mark.slow
-__all__ = ["api", "pumps"]  # fixtures
+__all__ = ["pumps"]  # fixtures
 
 
 @pytest.fixture(scope="module")
 def admin(api) -> dict[str, str]:
-    from chalicelib.domain.principal import Origin
-    from chalicelib.domain.roles import Role
-    from chalicelib.services import users
-
-    users.create_user(username="coded-admin", email="coded-admin@school.example.org",
-                      password="Granite-Harbor-Lamp-72", role=Role.ADMIN, must_change_password=False,
-                      actor=None, origin=Origin(ip="test"))
-    credentials = {"username": "coded-admin", "password": "Granite-Harbor-Lamp-72"}
-    response = api.http.post("/api/login", headers={"Content-Type": "application/json"},
-                             body=json.dumps(credentials))
-    body = json.loads(response.body)
-    return {"Cookie": response.headers["Set-Cookie"].split(";")[0], "X-CSRF-Token": body["csrf_token"],
-            "Content-Type": "application/json"}
+    return account(api, "coded-admin")
 
 
 def enrol(api, admin, pumps, exam_id: str, names: list[tuple[str, str]]) -> dict[tuple[str, str], str]:

@@ -12,47 +12,12 @@ from typing import Any
 import pymupdf
 import pytest
 
+from tests.integration.conftest import account
+
 pytestmark = pytest.mark.slow
 PASSWORD = "Granite-Harbor-Lamp-71"
 
 
-@pytest.fixture(scope="module")
-def api(provisioned: dict[str, Any]):
-    from chalice.test import Client
-
-    from tests.support.chalice_app import thread_safe_app
-
-    with Client(thread_safe_app()) as client:
-        yield client
-
-
-def account(api, username: str, role: str) -> dict[str, str]:
-    """Create a staff account and sign it in; the headers to send."""
-    from chalicelib.domain.principal import Origin
-    from chalicelib.domain.roles import Role
-    from chalicelib.services import auth, users
-
-    if auth.find_staff(username) is None:
-        users.create_user(
-            username=username,
-            email=f"{username}@school.example.org",
-            password=PASSWORD,
-            role=Role(role),
-            must_change_password=False,
-            actor=None,
-            origin=Origin(),
-        )
-    response = api.http.post(
-        "/api/login",
-        headers={"Content-Type": "application/json"},
-        body=json.dumps({"username": username, "password": PASSWORD}),
-    )
-    assert response.status_code == 200, response.body
-    return {
-        "Cookie": response.headers["Set-Cookie"].split(";")[0],
-        "X-CSRF-Token": json.loads(response.body)["csrf_token"],
-        "Content-Type": "application/json",
-    }
 
 
 def page_jpeg(label: str, header: str = "") -> bytes:

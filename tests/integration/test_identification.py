@@ -6,23 +6,12 @@ from __future__ import annotations
 import json
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
 from tests.integration.test_grading import account
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def api(provisioned: dict[str, Any]):
-    from chalice.test import Client
-
-    from tests.support.chalice_app import thread_safe_app
-
-    with Client(thread_safe_app()) as client:
-        yield client
 
 
 def exam_with_staging_copies(count: int) -> tuple[str, list[str], str]:

@@ -15,16 +15,6 @@ from tests.integration.test_grading import account, grade, graded_copy_setup, re
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def api(provisioned: dict[str, Any]):
-    from chalice.test import Client
-
-    from tests.support.chalice_app import thread_safe_app
-
-    with Client(thread_safe_app()) as client:
-        yield client
-
-
 def backdate(copy_id: str) -> None:
     """As if the copy had waited for its render longer than the render deadline."""
     from chalicelib.models.base import utcnow

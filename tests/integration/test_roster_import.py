@@ -13,35 +13,16 @@ from typing import Any
 
 import pytest
 
+from tests.integration.conftest import account
+
 pytestmark = pytest.mark.slow
 
 STUDENTS = 1000
-PASSWORD = "Granite-Harbor-Lamp-72"
-
-
-@pytest.fixture(scope="module")
-def api(provisioned: dict[str, Any]):
-    from chalice.test import Client
-
-    from tests.support.chalice_app import thread_safe_app
-
-    with Client(thread_safe_app()) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
 def admin(api) -> dict[str, str]:
-    from chalicelib.domain.principal import Origin
-    from chalicelib.domain.roles import Role
-    from chalicelib.services import users
-
-    users.create_user(username="roster-admin", email="roster-admin@school.example.org", password=PASSWORD,
-                      role=Role.ADMIN, must_change_password=False, actor=None, origin=Origin(ip="test"))
-    response = api.http.post("/api/login", headers={"Content-Type": "application/json"},
-                             body=json.dumps({"username": "roster-admin", "password": PASSWORD}))
-    body = json.loads(response.body)
-    return {"Cookie": response.headers["Set-Cookie"].split(";")[0], "X-CSRF-Token": body["csrf_token"],
-            "Content-Type": "application/json"}
+    return account(api, "roster-admin")
 
 
 def get(api, admin, path: str) -> dict[str, Any]:

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.integration.conftest import account
+
 pytestmark = pytest.mark.slow
 
 FIRST = [
@@ -80,41 +82,8 @@ LAST = [
 
 
 @pytest.fixture(scope="module")
-def api(provisioned: dict[str, Any]):
-    from chalice.test import Client
-
-    from tests.support.chalice_app import thread_safe_app
-
-    with Client(thread_safe_app()) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def admin(api) -> dict[str, str]:
-    from chalicelib.domain.principal import Origin
-    from chalicelib.domain.roles import Role
-    from chalicelib.services import users
-
-    users.create_user(
-        username="pipeline-admin",
-        email="pipeline-admin@school.example.org",
-        password="Granite-Harbor-Lamp-71",
-        role=Role.ADMIN,
-        must_change_password=False,
-        actor=None,
-        origin=Origin(ip="test"),
-    )
-    response = api.http.post(
-        "/api/login",
-        headers={"Content-Type": "application/json"},
-        body=json.dumps({"username": "pipeline-admin", "password": "Granite-Harbor-Lamp-71"}),
-    )
-    body = json.loads(response.body)
-    return {
-        "Cookie": response.headers["Set-Cookie"].split(";")[0],
-        "X-CSRF-Token": body["csrf_token"],
-        "Content-Type": "application/json",
-    }
+    return account(api, "pipeline-admin")
 
 
 def call(api, admin, method: str, path: str, body: Any = None, status: int = 200) -> Any:

@@ -6,23 +6,12 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import pytest
 
 pytestmark = pytest.mark.slow
 PASSWORD = "Granite-Harbor-Lamp-71"
 PARALLEL = 50
-
-
-@pytest.fixture(scope="module")
-def api(provisioned: dict[str, Any]):
-    from chalice.test import Client
-
-    from tests.support.chalice_app import thread_safe_app
-
-    with Client(thread_safe_app()) as client:
-        yield client
 
 
 def login(api, username: str, password: str):
