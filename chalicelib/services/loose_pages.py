@@ -224,6 +224,10 @@ def attach(
     actions = [Copy.page_count.set(len(current) + 1), Copy.updated_at.set(utcnow()), Copy.version.add(1)]
     if at == 0:  # its header crop becomes the new first page's, under headers/
         actions.append(Copy.header_image_key.remove())
+    missing = [int(n) for n in copy.missing_pages or []]
+    if page.guess_copy_id == copy.id and page.guess_page is not None and int(page.guess_page) in missing:
+        # the page its code could not name is where the scan's neighbours said: no longer missing
+        actions.append(Copy.missing_pages.set([n for n in missing if n != int(page.guess_page)]))
     update: Item = lambda write: write.update(Copy(copy.id), actions=actions, condition=unchanged)  # noqa: E731
     items: list[Item] = [update, _take(page), _upload_done(exam_id, page.upload_id), _put(placed)]
     items += [_put(item) for item in moved]

@@ -100,3 +100,30 @@ describe('personalised answer sheets (French)', () => {
     expect(byTestId<HTMLButtonElement>(v.root, 'sheets-generate').disabled).toBe(true)
   })
 })
+
+describe('useAnswerSheets', () => {
+  it('keeps following a generation asked for before the first status read came back', async () => {
+    const { sheetsApi } = await import('../src/api/sheets')
+    const { useAnswerSheets } = await import('../src/composables/useAnswerSheets')
+    const { createApp, h } = await import('vue')
+    let answerFirstRead: (value: { status: 'NONE' }) => void = () => {}
+    const reads = vi
+      .spyOn(sheetsApi, 'get')
+      .mockImplementationOnce(() => new Promise((resolve) => (answerFirstRead = resolve)))
+      .mockResolvedValue({ status: 'PENDING' } as never)
+    vi.spyOn(sheetsApi, 'generate').mockResolvedValue({ status: 'PENDING' } as never)
+    let state: ReturnType<typeof useAnswerSheets> | null = null
+    const app = createApp({ setup: () => ((state = useAnswerSheets(() => 'ex1', 10)), () => h('div')) })
+    app.mount(document.createElement('div'))
+
+    const firstRead = state!.load()
+    await state!.generate(0)
+    answerFirstRead({ status: 'NONE' })
+    await firstRead
+
+    expect(state!.sheets.value?.status).toBe('PENDING')
+    expect(state!.running.value).toBe(true)
+    await vi.waitFor(() => expect(reads.mock.calls.length).toBeGreaterThan(1)) // still polling
+    app.unmount()
+  })
+})

@@ -1,13 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { resetClientState, setCsrfToken } from '../src/api/client'
+import { guessedPosition } from '../src/composables/useLoosePages'
 import { json, mockFetch, type Call } from './helpers'
 import { allByTestId, byTestId, examFixture, flush, mountAt, press, type Mounted } from './mount'
 import '../src/views/ExamDetailView.vue'
 import '../src/views/exam/ExamUploads.vue'
 import '../src/layouts/AppLayout.vue'
 
-function loosePage(id: string, sourcePage: number) {
+function loosePage(id: string, sourcePage: number, extra: Record<string, unknown> = {}) {
   return {
+    ...extra,
     id,
     upload_id: 'u1',
     filename: 'lot.pdf',
@@ -101,6 +103,9 @@ describe('pages to place (French)', () => {
     const first = allByTestId(v.root, 'loose-page')[0]!
     expect(first.textContent).toContain('Page 29 de lot.pdf')
     expect(first.querySelector('img')!.getAttribute('src')).toContain('loose/u1-101.jpg')
+    // a plain scan's page over: no reason, no guess
+    expect(allByTestId(first, 'loose-reason')).toHaveLength(0)
+    expect(allByTestId(first, 'loose-guess')).toHaveLength(0)
 
     byTestId<HTMLButtonElement>(first, 'loose-thumb').click()
     await flush()
@@ -226,5 +231,108 @@ describe('uploads tab in French', () => {
     expect(byTestId(view.root, 'upload-submit').textContent!.trim()).toBe('Déposer')
     expect(byTestId(view.root, 'uploads-table').textContent).toContain('Aucun dépôt pour l’instant.')
     expect(allByTestId(view.root, 'loose-pages')).toHaveLength(0) // nothing to place: no section
+  })
+})
+
+describe('pages to place of a scan of personalised sheets (French)', () => {
+  /** Three stray pages: an unreadable code (guessed: page 2 of ABCD-002), a duplicate, an already-scanned one. */
+  function codedApi() {
+    const pages = [
+      loosePage('201', 3, { reason: 'unreadable', guess: { copy_id: 'c2', page: 2 } }),
+      loosePage('202', 5, { reason: 'duplicate', guess: { copy_id: 'c1', page: 1 } }),
+      loosePage('203', 6, { reason: 'already_scanned', guess: { copy_id: 'c3', page: 2 } }),
+      loosePage('204', 7, { reason: 'unknown_booklet', guess: null }),
+    ]
+    const state = { pages }
+    const mock = mockFetch({
+      'GET /api/exams/ex1': json(200, examFixture()),
+      'GET /api/exams/ex1/uploads': () => json(200, { uploads: [UPLOAD] }),
+      'GET /api/exams/ex1/loose-pages': () => json(200, { pages: state.pages }),
+      'GET /api/exams/ex1/copies': () =>
+        json(200, {
+          copies: [
+            copy('c1', 'ABCD-001', 'READY', { page_count: 4, identified_by: 'code' }),
+            copy('c2', 'ABCD-002', 'READY', { page_count: 3, identified_by: 'code', missing_pages: [2] }),
+            copy('c3', 'ABCD-003', 'READY', { teacher_id: 't1', teacher_username: 'tess' }),
+          ],
+        }),
+      'POST /api/exams/ex1/loose-pages/201/attach': () => {
+        state.pages = state.pages.filter((p) => p.id !== '201')
+        return json(200, { copy_id: 'c2', anonymous_id: 'ABCD-002', page_count: 4 })
+      },
+    })
+    return { ...mock, state }
+  }
+
+  async function openCoded(): Promise<Mounted> {
+    view = await mountAt('/admin/exams/ex1/uploads', 'fr')
+    await vi.waitFor(() => expect(allByTestId(view!.root, 'loose-page')).toHaveLength(4))
+    return view
+  }
+
+  it('says why each page is there and where it probably belongs, naming the copy by its anonymous id', async () => {
+    codedApi()
+    const v = await openCoded()
+    const [unreadable, duplicate, already, unknown] = allByTestId(v.root, 'loose-page')
+
+    expect(byTestId(unreadable!, 'loose-reason').textContent!.trim()).toBe('Code illisible')
+    expect(byTestId(duplicate!, 'loose-reason').textContent!.trim()).toBe('En double : cette page est déjà dans sa copie')
+    expect(byTestId(already!, 'loose-reason').textContent!.trim()).toBe(
+      'Déjà scannée : son livret est arrivé avec un scan précédent',
+    )
+    expect(byTestId(unknown!, 'loose-reason').textContent!.trim()).toBe('Code d’un autre examen ou d’un livret inconnu')
+
+    await vi.waitFor(() => expect(allByTestId(v.root, 'loose-guess')).toHaveLength(3))
+    expect(byTestId(unreadable!, 'loose-guess').textContent).toBe('Probablement la page 2 de la copie ABCD-002')
+    expect(byTestId(duplicate!, 'loose-guess').textContent).toBe('Probablement la page 1 de la copie ABCD-001')
+    // even a dispatched copy is named (it takes no page, but the admin knows where the page belongs)
+    expect(byTestId(already!, 'loose-guess').textContent).toBe('Probablement la page 2 de la copie ABCD-003')
+    expect(allByTestId(unknown!, 'loose-guess')).toHaveLength(0)
+  })
+
+  it('pre-fills the attach form with the guessed copy and position, and adds the page there', async () => {
+    const mock = codedApi()
+    const v = await openCoded()
+    const unreadable = allByTestId(v.root, 'loose-page')[0]!
+
+    byTestId<HTMLButtonElement>(unreadable, 'loose-attach-open').click()
+    await vi.waitFor(() => expect(byTestId<HTMLSelectElement>(unreadable, 'loose-attach-copy').value).toBe('c2'))
+    await flush()
+    // booklet page 2 of a copy holding pages 1, 3 and 4: its 2nd position
+    expect(byTestId<HTMLInputElement>(unreadable, 'loose-attach-position').value).toBe('2')
+    byTestId<HTMLButtonElement>(unreadable, 'loose-attach-submit').click()
+
+    await vi.waitFor(() => expect(allByTestId(v.root, 'loose-page')).toHaveLength(3))
+    expect(mock.calls.find((c) => c.method === 'POST')!.body).toEqual({ copy_id: 'c2', position: 2 })
+    expect(byTestId(v.root, 'loose-notice').textContent).toBe('Page ajoutée à la copie ABCD-002 en position 2.')
+  })
+
+  it('leaves the form empty when the guessed copy can take no page (dispatched)', async () => {
+    codedApi()
+    const v = await openCoded()
+    const already = allByTestId(v.root, 'loose-page')[2]!
+
+    byTestId<HTMLButtonElement>(already, 'loose-attach-open').click()
+    await vi.waitFor(() => expect(byTestId(already, 'loose-attach-copy').querySelectorAll('option')).toHaveLength(3))
+    expect(byTestId<HTMLSelectElement>(already, 'loose-attach-copy').value).toBe('')
+    expect(byTestId<HTMLInputElement>(already, 'loose-attach-position').value).toBe('1')
+  })
+
+  it('words the reasons and the guess in English too', async () => {
+    codedApi()
+    view = await mountAt('/admin/exams/ex1/uploads', 'en')
+    await vi.waitFor(() => expect(allByTestId(view!.root, 'loose-guess')).toHaveLength(3))
+    const first = allByTestId(view.root, 'loose-page')[0]!
+    expect(byTestId(first, 'loose-reason').textContent!.trim()).toBe('Unreadable code')
+    expect(byTestId(first, 'loose-guess').textContent).toBe('Probably page 2 of copy ABCD-002')
+  })
+})
+
+describe('the position of a guessed page', () => {
+  it('counts the copy’s pages before it: its page number less the missing pages before it', () => {
+    expect(guessedPosition({ copy_id: 'c', page: 2 }, { page_count: 1, missing_pages: [2] })).toBe(2)
+    expect(guessedPosition({ copy_id: 'c', page: 1 }, { page_count: 1, missing_pages: [1] })).toBe(1)
+    expect(guessedPosition({ copy_id: 'c', page: 3 }, { page_count: 2, missing_pages: [2, 3] })).toBe(2)
+    expect(guessedPosition({ copy_id: 'c', page: 4 }, { page_count: 2 })).toBe(3) // never past the end
   })
 })

@@ -17,7 +17,7 @@ import functools
 import io
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from statistics import NormalDist
 
 import pymupdf
@@ -436,6 +436,40 @@ def make_coded_scan(pages: Sequence[SheetPage], dpi: int = 150, seed: int = 0) -
         width, height = (A4.height, A4.width) if page.turn in (90, 270) else (A4.width, A4.height)
         target = out.new_page(width=width, height=height)
         target.insert_image(target.rect, stream=buffer.getvalue(), keep_proportion=False)
+    data = out.tobytes(garbage=1, no_new_id=True)
+    out.close()
+    return data
+
+
+def copier_scan(printed: bytes, order: Sequence[int] | None = None, upside_down: Collection[int] = (),
+                dpi: int = 150, seed: int = 0, *, smudged: Collection[int] = ()) -> bytes:
+    """A copier's scan of a printed PDF: each page rendered grey at ``dpi``, slightly skewed (±0.8°) and
+    noisy, as a JPEG page (quality 80). ``order``: the printed pages' indices in scan order (default: as
+    printed); ``upside_down``: indices of printed pages fed upside down; ``smudged``: indices of printed
+    answer-sheet pages with a blot of ink over their QR code. Deterministic for a given seed."""
+    from functions.pdf.sheets import qr_rect
+
+    rng = random.Random(seed)
+    source = pymupdf.open(stream=printed, filetype="pdf")
+    out = pymupdf.open()
+    for index in order if order is not None else range(source.page_count):
+        page = source[index]
+        if index in smudged:
+            qr = qr_rect()
+            blot = pymupdf.Rect(qr.x0 + qr.width / 5, qr.y0 + qr.height / 5, qr.x1 - qr.width / 5,
+                                qr.y1 - qr.height / 5)
+            page.draw_oval(blot, color=(0.1, 0.1, 0.1), fill=(0.1, 0.1, 0.1))
+        pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY, alpha=False)
+        image = Image.frombytes("L", (pix.width, pix.height), pix.samples)
+        image = image.rotate(rng.uniform(-0.8, 0.8), resample=Image.Resampling.BICUBIC, fillcolor=255)
+        image = Image.frombytes("L", image.size, _noisy(image.tobytes(), rng))
+        if index in upside_down:
+            image = image.transpose(Image.Transpose.ROTATE_180)
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=JPEG_QUALITY)
+        target = out.new_page(width=page.rect.width, height=page.rect.height)
+        target.insert_image(target.rect, stream=buffer.getvalue(), keep_proportion=False)
+    source.close()
     data = out.tobytes(garbage=1, no_new_id=True)
     out.close()
     return data

@@ -139,6 +139,10 @@ export interface CopySummary {
   teacher_username: string | null
   student: { id: Id; name: string } | null
   reopened?: { reason: string; at: string } | null
+  /** Personalised sheets: "code" when identified by the booklet's code; pages missing or scanned twice. */
+  identified_by?: string | null
+  missing_pages?: number[]
+  duplicate_pages?: number[]
 }
 
 export interface Suggestion {
@@ -157,6 +161,10 @@ export interface IdentificationCopy {
   /** The one-to-one, high-confidence OCR match (still to be confirmed), if any. */
   auto_student_id?: Id | null
   status?: CopyStatus
+  /** Personalised sheets: "code" when identified by the booklet's code; pages missing or scanned twice. */
+  identified_by?: string | null
+  missing_pages?: number[]
+  duplicate_pages?: number[]
 }
 
 export interface StudentRef {

@@ -1,6 +1,7 @@
 /**
  * An exam's pages to place: the pages of a batch scan left over after its last
- * full copy. Listed with a short-lived image URL; an admin adds one to a copy
+ * full copy, or the pages of a scan of personalised sheets whose code placed
+ * them in no copy (with why, and a guess of their place). Listed with a short-lived image URL; an admin adds one to a copy
  * at a position, makes a new copy from some, or discards one.
  */
 import { request, type Id } from './client'
@@ -17,7 +18,19 @@ export interface LoosePage {
   height: number
   /** Short-lived signed URL of the page image. */
   url: string
+  /** A scan of personalised sheets: why the page joined no copy (null for a plain scan's page over). */
+  reason?: LoosePageReason | null
+  /** A scan of personalised sheets: the copy and booklet page (1-based) it probably belongs to. */
+  guess?: LoosePageGuess | null
   created_at: string | null
+}
+
+/** Why a page of a coded scan joined no copy (the server may add others: shown without a reason). */
+export type LoosePageReason = 'unreadable' | 'duplicate' | 'unknown_booklet' | 'already_scanned'
+
+export interface LoosePageGuess {
+  copy_id: Id
+  page: number
 }
 
 export interface PlacedAnswer {

@@ -26,6 +26,7 @@ export function useAnswerSheets(examId: () => Id, intervalMs = 2000): AnswerShee
   const running = computed(() => sheets.value?.status === 'PENDING')
   let timer: ReturnType<typeof setTimeout> | null = null
   let stopped = false
+  let generation = 0 // bumped by generate(): a read begun before it must not overwrite its PENDING
 
   function schedule(): void {
     if (timer !== null) clearTimeout(timer)
@@ -34,8 +35,11 @@ export function useAnswerSheets(examId: () => Id, intervalMs = 2000): AnswerShee
   }
 
   async function load(): Promise<void> {
+    const mine = generation
     try {
-      sheets.value = await sheetsApi.get(examId())
+      const answer = await sheetsApi.get(examId())
+      if (mine !== generation) return // a generation started meanwhile: its answer and polling win
+      sheets.value = answer
       loadError.value = ''
     } catch (err) {
       loadError.value = errorMessage(err, t('sheets.loadFailed'))
@@ -44,6 +48,7 @@ export function useAnswerSheets(examId: () => Id, intervalMs = 2000): AnswerShee
   }
 
   async function generate(extraBlankBooklets: number): Promise<void> {
+    generation += 1
     busy.value = true
     error.value = ''
     try {

@@ -5,7 +5,7 @@
  */
 import { computed, ref, type Ref } from 'vue'
 import { errorMessage, type Id } from '../api/client'
-import { pagesApi, type LoosePage } from '../api/pages'
+import { pagesApi, type LoosePage, type LoosePageGuess } from '../api/pages'
 import { t } from '../i18n'
 
 export interface LoosePagesState {
@@ -49,4 +49,17 @@ export function useLoosePages(examId: () => Id): LoosePagesState {
   }
 
   return { pages, loading, error, countByUpload, reload }
+}
+
+/**
+ * The position (1-based, in the copy as it is) at which a guessed booklet page
+ * goes: after the copy's pages of lower booklet page numbers, i.e. the page
+ * number less the copy's missing pages before it, kept within 1..page_count+1.
+ */
+export function guessedPosition(
+  guess: LoosePageGuess,
+  copy: { page_count: number; missing_pages?: number[] },
+): number {
+  const missingBefore = (copy.missing_pages ?? []).filter((n) => n < guess.page).length
+  return Math.min(Math.max(1, guess.page - missingBefore), copy.page_count + 1)
 }

@@ -284,3 +284,18 @@ def test_teachers_cannot_touch_pages_to_place(api, admin, teacher, exam):
     assert call(api, teacher, "GET", f"/api/exams/{exam}/loose-pages")[0] == 403
     assert call(api, teacher, "DELETE", f"/api/exams/{exam}/loose-pages/{ids[0]}")[0] == 403
     assert len(list(Page.query(loose_key(exam)))) == 2
+
+
+def test_attaching_a_page_where_its_guess_says_takes_it_off_the_copys_missing_pages(api, admin, exam):
+    ids = store_loose(exam, count=1)
+    copy = seed_copies(exam, 1)[0]
+    with_pages(copy, 1)
+    copy.update(actions=[Copy.missing_pages.set([2, 3]), Copy.version.set(1)])
+    page = Page.get(loose_pages.loose_key(exam), int(ids[0]))
+    page.update(actions=[Page.guess_copy_id.set(copy.id), Page.guess_page.set(2)])
+
+    status, _ = call(api, admin, "POST", f"/api/exams/{exam}/loose-pages/{ids[0]}/attach",
+                     {"copy_id": copy.id, "position": 2})
+
+    assert status == 200
+    assert [int(n) for n in Copy.get(copy.id).missing_pages] == [3]

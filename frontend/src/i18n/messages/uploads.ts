@@ -53,7 +53,7 @@ export default {
     loose: {
       title: 'Pages à placer',
       intro:
-        'Ces pages dépassaient la dernière copie complète de leur scan. Ajoutez chacune à une copie, faites-en une nouvelle copie, ou écartez-la.',
+        'Ces pages n’ont rejoint aucune copie : elles dépassaient la dernière copie complète de leur scan, ou leur code ne les a pas placées. Ajoutez chacune à une copie, faites-en une nouvelle copie, ou écartez-la.',
       count: '{n} page | {n} pages',
       loading: 'Chargement des pages à placer…',
       loadFailed: 'Impossible de charger les pages à placer.',
@@ -82,6 +82,13 @@ export default {
       discarded: 'Page {page} de {file} écartée.',
       discardFailed: 'La page n’a pas pu être écartée.',
       order: 'n° {n} dans la sélection',
+      reason: {
+        unreadable: 'Code illisible',
+        duplicate: 'En double : cette page est déjà dans sa copie',
+        unknown_booklet: 'Code d’un autre examen ou d’un livret inconnu',
+        already_scanned: 'Déjà scannée : son livret est arrivé avec un scan précédent',
+      },
+      guess: 'Probablement la page {page} de la copie {id}',
     },
   },
   en: {
@@ -137,7 +144,7 @@ export default {
     loose: {
       title: 'Pages to place',
       intro:
-        'These pages came after the last full copy of their scan. Add each one to a copy, make a new copy from them, or discard it.',
+        'These pages joined no copy: they came after the last full copy of their scan, or their code did not place them. Add each one to a copy, make a new copy from them, or discard it.',
       count: '{n} page | {n} pages',
       loading: 'Loading the pages to place…',
       loadFailed: 'Could not load the pages to place.',
@@ -166,6 +173,13 @@ export default {
       discarded: 'Page {page} of {file} discarded.',
       discardFailed: 'The page could not be discarded.',
       order: 'no. {n} in the selection',
+      reason: {
+        unreadable: 'Unreadable code',
+        duplicate: 'Duplicate: this page is already in its copy',
+        unknown_booklet: 'Code of another exam or of an unknown booklet',
+        already_scanned: 'Already scanned: its booklet came with an earlier scan',
+      },
+      guess: 'Probably page {page} of copy {id}',
     },
   },
 }
