@@ -80,6 +80,7 @@ export default {
         release: 'Copie libérée',
       },
       loose_page: { discard: 'Page à placer écartée' },
+      sheets: { generate: 'Copies personnalisées (QR) demandées' },
       password: { change: 'Mot de passe changé' },
       roster: {
         credentials_download: 'Identifiants des élèves téléchargés',
@@ -191,6 +192,7 @@ export default {
         release: 'Copy released',
       },
       loose_page: { discard: 'Page to place discarded' },
+      sheets: { generate: 'Answer sheets (QR) requested' },
       password: { change: 'Password changed' },
       roster: {
         credentials_download: 'Student credentials downloaded',
