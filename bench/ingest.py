@@ -7,14 +7,17 @@ Generates (once, cached under the temp directory) a scan that looks like a schoo
 (``tests.support.scans.make_scan``: one grey JPEG per A4 page at 150 DPI, skew, noise, handwriting),
 then times, each in a fresh process so that peak memory figures are its own:
 
-* ``process_scan``: validation, BATCH split every 4 pages, a JPEG per page, header crop and masked
-  first page per copy (the production path), plus two slower variants for context: without JPEG
-  pass-through, and with MuPDF rasterising every page;
+* ``process_scan``: validation, BATCH split every 4 pages, every page decoded and checked for
+  orientation (``functions.pdf.orientation.upright_turn``), a JPEG per page (the scanner's own bytes when
+  the page needs no turn and is not a first page), header crop and masked first page per copy (the
+  production path), plus two slower variants for context: without JPEG pass-through, and with MuPDF
+  rasterising every page;
 * ``process_scan`` for an exam with personalised sheets (issue 14): every page decoded, its code looked
-  for (``functions.pdf.codes.read_code``: four corners, then the whole page), turned upright (from the
-  code, else ``functions.pdf.orientation.upright_turn``) and written with its header crop; on the same
-  plain scan (no page has a code: the worst case) and on a scan of printed sheets
-  (``tests.support.scans.make_coded_scan``, one page in ten upside down);
+  for (``functions.pdf.codes.read_code``: four corners, then the whole page on a scan's first pages or
+  once a code was found), turned upright (from the code, else the orientation check) and written with its
+  header crop and masked variant; on the same plain scan (no page has a code: after its first pages the
+  scan is cut as a plain scan) and on a scan of printed sheets (``tests.support.scans.make_coded_scan``,
+  one page in ten upside down);
 * ``pdftoppm -r 150 -gray -jpeg`` on the same files (poppler's rasteriser, same output kind); the
   production path must stay at least 2x faster.
 

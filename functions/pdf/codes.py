@@ -67,11 +67,12 @@ def _first_code(image: Image.Image, key: bytes) -> PageCode | None:
     return None
 
 
-def read_code(image: Image.Image, key: bytes) -> PageCode | None:
-    """The page's sheet code and upright turn, or None when it carries no readable code of ours."""
+def read_code(image: Image.Image, key: bytes, *, whole_page: bool = True) -> PageCode | None:
+    """The page's sheet code and upright turn, or None when it carries no readable code of ours; the
+    whole page is searched after the corners unless ``whole_page`` is False."""
     grey = image if image.mode == "L" else image.convert("L")
     for box in corners(*grey.size):
         found = _first_code(grey.crop(box), key)
         if found is not None:
             return found
-    return _first_code(grey, key)
+    return _first_code(grey, key) if whole_page else None

@@ -29,7 +29,7 @@ def process_scan(pdf_path: Path, out_dir: Path, layout: Layout, limits: Limits =
 
     Files written (nothing outside ``out_dir``, which is created if needed)::
 
-        copy-000/page-00.jpg          every page, JPEG at limits.dpi
+        copy-000/page-00.jpg          every page, JPEG at limits.dpi, turned upright if scanned upside down
         copy-000/page-00-masked.jpg   first page with the identity zone filled (for teachers)
         copy-000/header.jpg           top 25 % of the first page (for OCR and the identification desk)
         loose-000/...                 each page left over, as the three files of a one-page copy

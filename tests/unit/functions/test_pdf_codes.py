@@ -14,6 +14,7 @@ from PIL import Image
 from chalicelib.domain.sheet_codes import SheetCode, code_key, encode
 from functions.pdf import Layout, process_scan
 from functions.pdf.codes import PageCode, read_code, upright
+from functions.pdf.render import NO_CODE_PAGES
 from tests.support.scans import SheetPage, make_coded_scan, sheet_page_image
 
 KEY = code_key("unit-test-secret")
@@ -121,3 +122,24 @@ def test_a_scan_without_any_code_for_an_exam_with_sheets_is_cut_as_a_plain_scan(
     assert result.coded == []
     assert [len(copy.pages) for copy in result.copies] == [2, 2] and [p.source for p in result.loose] == [4]
     assert all(copy.pages[0].masked_path and not copy.pages[1].masked_path for copy in result.copies)
+
+
+def test_a_long_scan_without_codes_is_not_read_for_codes_further_and_cut_as_plain(tmp_path: Path) -> None:
+    scan = tmp_path / "scan.pdf"
+    # Nothing on the first NO_CODE_PAGES pages: a code further on is never looked for.
+    pages = [SheetPage(None, label=str(n)) for n in range(NO_CODE_PAGES)] + [SheetPage(encode(CODE, KEY))] * 2
+    scan.write_bytes(make_coded_scan(pages))
+    out = tmp_path / "out"
+    result = process_scan(scan, out, Layout("BATCH", pages_per_copy=5, code_key=KEY))
+    assert result.coded == [] and result.loose == []
+    assert [len(copy.pages) for copy in result.copies] == [5, 5]
+    assert sorted(path.name for path in out.iterdir()) == ["copy-000", "copy-001"]  # nothing else left
+
+
+def test_codes_found_after_unreadable_first_pages_make_a_coded_scan(tmp_path: Path) -> None:
+    scan = tmp_path / "scan.pdf"
+    smudged, readable = SheetPage(encode(CODE, KEY), smudged=True), SheetPage(encode(CODE, KEY))
+    pages = [smudged] * (NO_CODE_PAGES - 1) + [readable]
+    scan.write_bytes(make_coded_scan(pages))
+    result = process_scan(scan, tmp_path / "out", Layout("BATCH", pages_per_copy=2, code_key=KEY))
+    assert [page.code for page in result.coded] == [None] * (NO_CODE_PAGES - 1) + [CODE]

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from functions.pdf import CopyImages, Layout, PageImage, ScanResult, process_scan
+from functions.pdf.render import mask_height
 from tests.support import scans
 
 NAMES = [("DUPONT", "Élodie"), ("N'GUYEN", "Noé"), ("LEFÈVRE-MARTIN", "Anaïs")]
@@ -315,3 +316,70 @@ def test_pages_left_over_are_rendered_like_first_pages_with_header_and_mask(tmp_
 def test_a_scan_that_divides_evenly_has_no_page_left_over(batch) -> None:
     assert batch[1].loose == []
 
+
+
+def upside_down(data: bytes, numbers: set[int]) -> bytes:
+    """The scan with pages ``numbers`` (0-based) fed upside down: their JPEG turned by 180 degrees."""
+    source = pymupdf.open(stream=data)
+    out = pymupdf.open()
+    for number, page in enumerate(source):
+        jpeg = source.xref_stream_raw(page.get_images()[0][0])
+        if number in numbers:
+            with Image.open(io.BytesIO(jpeg)) as image:
+                buffer = io.BytesIO()
+                image.transpose(Image.Transpose.ROTATE_180).save(buffer, "JPEG", quality=85)
+            jpeg = buffer.getvalue()
+        out.new_page(width=page.rect.width, height=page.rect.height).insert_image(
+            page.rect, stream=jpeg, keep_proportion=False)
+    return out.tobytes()
+
+
+def mean_difference(a: Image.Image, b: Image.Image) -> float:
+    return ImageStat.Stat(ImageChops.difference(a.convert("L"), b.convert("L"))).mean[0]
+
+
+def test_pages_of_a_plain_scan_fed_upside_down_are_stored_upright(tmp_path: Path) -> None:
+    data = scans.make_scan(NAMES, pages_per_copy=4, seed=3)
+    # The second copy's first page (the header) and third page went through the copier upside down.
+    fed = upside_down(data, {4, 6})
+    result = process_scan(write(tmp_path, fed), tmp_path / "out", Layout("BATCH", 4))
+
+    doc = pymupdf.open(stream=data)
+    scanned = [Image.open(io.BytesIO(doc.xref_stream_raw(page.get_images()[0][0]))) for page in doc]
+    copy = result.copies[1]
+    for index in (0, 2):
+        with Image.open(copy.pages[index].path) as stored:
+            assert stored.size == scanned[4 + index].size
+            assert mean_difference(stored, scanned[4 + index]) < 3  # upright: the page as written
+            assert mean_difference(stored, scanned[4 + index].rotate(180)) > 10
+    with Image.open(copy.header_path) as header:
+        top = scanned[4].crop((0, 0, header.width, header.height))
+        assert mean_difference(header, top) < 3  # the header with the name, not the bottom of the page
+    with Image.open(copy.pages[0].masked_path) as masked, Image.open(copy.pages[0].path) as page:
+        below = (0, mask_height(page.height), page.width, page.height)
+        assert mean_difference(masked.crop(below), page.crop(below)) < 2  # masked from the same pixels
+    fed_doc = pymupdf.open(stream=fed)
+    for number in (5, 7, 9):  # upright pages after the first are still passed through as scanned
+        copy_index, index = divmod(number, 4)
+        embedded = fed_doc.xref_stream_raw(fed_doc[number].get_images()[0][0])
+        assert result.copies[copy_index].pages[index].path.read_bytes() == embedded
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_the_masked_page_is_the_page_itself_below_the_identity_zone(tmp_path: Path, mode: str) -> None:
+    """The masked variant reuses the page's own encoded rows below the zone: the same pixels exactly."""
+    from functions.pdf.render import _save_page
+
+    doc = pymupdf.open(stream=scans.make_scan(NAMES[:1], pages_per_copy=1, seed=8))
+    image = Image.open(io.BytesIO(doc.xref_stream_raw(doc[0].get_images()[0][0]))).convert(mode)
+
+    saved = _save_page(image, tmp_path / "page-00.jpg", tmp_path / "header.jpg")
+
+    assert saved.masked_path is not None
+    with Image.open(saved.path) as page, Image.open(saved.masked_path) as masked:
+        zone = mask_height(page.height)
+        assert masked.size == page.size and masked.mode == mode
+        below = (0, zone, page.width, page.height)
+        assert ImageChops.difference(page.crop(below), masked.crop(below)).getbbox() is None
+        low, high = masked.convert("L").crop((0, 0, page.width, zone)).getextrema()
+        assert high - low <= 2  # nothing of the name survives
