@@ -28,6 +28,8 @@ from chalicelib.resources import EVENT_ROUTES
 from chalicelib.services import copies, loose_pages, scans
 from chalicelib.settings import get_settings
 from functions.events import created_objects
+from functions.ocr_engines import engine_for
+from functions.ocr_engines.printed import read_identity
 from functions.pdf import Layout, Limits, ScanRejected, ScanResult, process_scan
 from functions.pdf.booklets import Guess, group_pages
 from functions.pdf.results import CodedPage
@@ -117,11 +119,27 @@ def _put_coded(exam: Exam, upload: Any, position: int, page: CodedPage, *, first
     return scans.PageRecord(key, image.width, image.height, masked_key)
 
 
+def printed_identities(pages: list[CodedPage]) -> dict[int, tuple[str, int]]:
+    """Scan position → (sheet id, page) read by OCR on the printed line of each page whose code is
+    unreadable (rare: a smudge, a fold), so that its copy does not report it missing."""
+    unreadable = [(position, page) for position, page in enumerate(pages) if page.code is None]
+    if not unreadable:
+        return {}
+    engine = engine_for(get_settings().effective_ocr_engine)
+    found = {}
+    for position, page in unreadable:
+        identity = read_identity(page.images.pages[0].path, engine)
+        if identity is not None:
+            found[position] = identity
+    return found
+
+
 def store_coded(upload: Any, exam: Exam, result: ScanResult) -> tuple[int, int, int]:
     """Register a scan of personalised sheets: a copy per booklet (identified by code when printed for a
     student), the other pages to place; returns (copies, pages in copies, pages to place)."""
     booklets = {booklet.sheet_id: booklet for booklet in Booklet.query(exam.id)}
-    grouping = group_pages(result.coded, exam.id, {sid: int(b.pages) for sid, b in booklets.items()})
+    grouping = group_pages(result.coded, exam.id, {sid: int(b.pages) for sid, b in booklets.items()},
+                           printed_identities(result.coded))
     position_of = {id(page): position for position, page in enumerate(result.coded)}
     stray: list[tuple[CodedPage, str, Guess | None]] = [(s.page, s.reason, s.guess) for s in grouping.stray]
     reservation = scans.reserve_sequence(upload, len(grouping.copies))

@@ -159,6 +159,13 @@ def ingest_ephemeral_mb(settings: Settings) -> int:
     return max(EPHEMERAL_MIN_MB, needed)
 
 
+TEXTRACT = {
+    "Sid": "Textract",  # Textract has no resource-level permissions
+    "Effect": "Allow",
+    "Action": ["textract:DetectDocumentText"],
+    "Resource": "*",
+}
+
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="ingest",
@@ -179,6 +186,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # The scan is downloaded by the version whose size was checked (GetObjectVersion).
         s3=(S3Grant(("s3:GetObject", "s3:GetObjectVersion"), (SCANS_PREFIX,)),
             S3Grant(("s3:PutObject",), (PAGES_PREFIX, HEADERS_PREFIX))),
+        extra_statements=(TEXTRACT,),  # the printed line of a sheet page whose code is unreadable
     ),
     FunctionSpec(
         name="ocr",
@@ -189,12 +197,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # Stores its result; reads the exam's roster. It never writes a copy (identification is the API's).
         tables={"ocr-results": (*DDB_DESCRIBE, *DDB_PUT), "students": DDB_READ, "enrolments": DDB_READ},
         s3=(S3Grant(("s3:GetObject",), (HEADERS_PREFIX,)),),
-        extra_statements=({
-            "Sid": "Textract",  # Textract has no resource-level permissions
-            "Effect": "Allow",
-            "Action": ["textract:DetectDocumentText"],
-            "Resource": "*",
-        },),
+        extra_statements=(TEXTRACT,),
     ),
     FunctionSpec(
         name="render",

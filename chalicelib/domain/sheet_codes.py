@@ -35,6 +35,31 @@ class SheetCode:
         return f"{self.sheet_id} · p. {self.page}"
 
 
+def printed_label(sheet_id: str, page: int, pages: int) -> str:
+    """The booklet and page as printed in words on every page (``Copie s001 · page 2 / 4``): what a
+    person reads, and what ingest reads back (OCR) when the page's code is unreadable."""
+    return f"Copie {sheet_id} · page {page} / {pages}"
+
+
+# OCR of the printed line: "s"/"a" may come back as "5", zeros as "o"; the separator as ".", "-" or nothing.
+_PRINTED = re.compile(r"copie\s*([sa5])\s*([0-9oO]{3})\W{0,4}page\s*([0-9oO]{1,2})\s*/\s*([0-9oO]{1,2})",
+                      re.IGNORECASE)
+
+
+def read_printed(text: str) -> tuple[str, int] | None:
+    """The (sheet id, page) a printed line names in OCR'd ``text`` (see ``printed_label``), or None."""
+    match = _PRINTED.search(text)
+    if not match:
+        return None
+    kind, number, page, pages = match.groups()
+    digits = {ord("o"): "0", ord("O"): "0"}
+    sheet_id = ("s" if kind.lower() in "s5" else "a") + number.translate(digits)
+    page_number, page_count = int(page.translate(digits)), int(pages.translate(digits))
+    if not 1 <= page_number <= min(page_count, MAX_PAGES):
+        return None
+    return sheet_id, page_number
+
+
 def code_key(secret: str) -> bytes:
     """The key of the check values, derived from the platform's secret (never the secret itself)."""
     return hmac.new(secret.encode(), b"korrigo/sheet-codes/v1", hashlib.sha256).digest()

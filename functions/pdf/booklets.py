@@ -3,7 +3,9 @@
 Each booklet met in the scan becomes one copy, its pages in page-number order whatever the scan order,
 with the printed pages it lacks (``missing``) and the pages scanned more than once (``duplicates``: the
 first scan of a page is kept, the others are set aside). Pages set aside ("stray") go to the pages to
-place, with a best guess of where they belong when there is one.
+place, with a best guess of where they belong when there is one. A page whose code is unreadable but
+whose printed line ("Copie s012 · page 2 / 2") was read names its place: that page is not reported
+missing from its copy (it is in the scan, waiting to be placed), and it is guessed there.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Guess:
 
     sheet_id: str
     page: int
+    printed: bool = False  # read on the page's printed line, not inferred from its scan neighbours
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,11 @@ class Grouping:
     stray: list[StrayPage]  # in scan order
 
 
-def group_pages(pages: list[CodedPage], exam_id: str, booklets: Mapping[str, int]) -> Grouping:
-    """Group ``pages`` (scan order) by booklet; ``booklets`` maps the exam's sheet ids to printed pages."""
+def group_pages(pages: list[CodedPage], exam_id: str, booklets: Mapping[str, int],
+                printed: Mapping[int, tuple[str, int]] | None = None) -> Grouping:
+    """Group ``pages`` (scan order) by booklet; ``booklets`` maps the exam's sheet ids to printed pages;
+    ``printed`` maps the scan position of a page without a readable code to the (sheet id, page) its
+    printed line names, when it could be read."""
     found: dict[str, dict[int, CodedPage]] = {}
     duplicates: dict[str, set[int]] = {}
     stray: list[tuple[int, CodedPage, str]] = []
@@ -67,16 +73,26 @@ def group_pages(pages: list[CodedPage], exam_id: str, booklets: Mapping[str, int
             stray.append((position, page, DUPLICATE))
         else:
             found[code.sheet_id][code.page] = page
+    claimed: dict[tuple[str, int], int] = {}  # a slot → the unreadable page whose printed line names it
+    for position, _, reason in stray:
+        slot = (printed or {}).get(position)
+        if reason == UNREADABLE and slot is not None and slot not in claimed:
+            sheet_id, number = slot
+            if number <= booklets.get(sheet_id, 0) and number not in found.get(sheet_id, {}):
+                claimed[slot] = position
     missing = {
-        sheet_id: [n for n in range(1, booklets[sheet_id] + 1) if n not in numbers]
+        sheet_id: [n for n in range(1, booklets[sheet_id] + 1)
+                   if n not in numbers and (sheet_id, n) not in claimed]
         for sheet_id, numbers in found.items()
     }
+    named = {position: Guess(*slot, printed=True) for slot, position in claimed.items()}
     copies = [
         BookletCopy(sheet_id, [numbers[n] for n in sorted(numbers)], missing[sheet_id],
                     sorted(duplicates.get(sheet_id, ())))
         for sheet_id, numbers in found.items()
     ]
-    guesses = [_guess(pages, position, page, reason, missing) for position, page, reason in stray]
+    guesses = [named.get(position) or _guess(pages, position, page, reason, missing)
+               for position, page, reason in stray]
     return Grouping(copies, [StrayPage(page, reason, guess)
                              for (_, page, reason), guess in zip(stray, guesses, strict=True)])
 

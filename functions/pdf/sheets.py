@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import pymupdf
 import segno
 
-from chalicelib.domain.sheet_codes import MAX_PAGES, SheetCode, encode
+from chalicelib.domain.sheet_codes import MAX_PAGES, SheetCode, encode, printed_label
 from functions.pdf.render import HEADER_FRACTION
 
 A4 = pymupdf.paper_rect("a4")
@@ -171,7 +171,7 @@ def _first_page(page: pymupdf.Page, writer: pymupdf.TextWriter, fonts: _Fonts, e
     width = _text_right() - MARGIN
     _put(writer, fonts.bold, exam.name, MARGIN, MARGIN + 16, 14, width)
     _put(writer, fonts.regular, _exam_line(exam), MARGIN, MARGIN + 32, 10, width)
-    _put(writer, fonts.regular, f"{booklet.identity()} · Copie {booklet.sheet_id} · page 1 / {pages}",
+    _put(writer, fonts.regular, f"{booklet.identity()} · {printed_label(booklet.sheet_id, 1, pages)}",
          MARGIN, MARGIN + 48, 10, width)
     box = pymupdf.Rect(MARGIN, MARGIN + 64, _text_right(), BAND_BOTTOM - 24)
     page.draw_rect(box, color=TEXT, width=1.2)
@@ -194,12 +194,11 @@ def _other_page(writer: pymupdf.TextWriter, fonts: _Fonts, exam: SheetExam, book
     _put(writer, fonts.bold, exam.name, MARGIN, MARGIN + 14, 11, width)
     anonymous = f"Copie anonyme n° {booklet.number} · " if not booklet.student_name else ""
     sheet = " · feuille supplémentaire" if extra else ""
-    _put(writer, fonts.regular, f"{anonymous}Copie {booklet.sheet_id} · page {page_number} / {pages}{sheet}",
+    _put(writer, fonts.regular, f"{anonymous}{printed_label(booklet.sheet_id, page_number, pages)}{sheet}",
          MARGIN, MARGIN + 30, 10, width)
 
 
 def _footer(writer: pymupdf.TextWriter, fonts: _Fonts, booklet: BookletSheet, page_number: int,
             pages: int) -> None:
-    text = (f"Korrigo · copie {booklet.sheet_id} · page {page_number} / {pages}"
-            " · ne pas écrire dans les marges")
+    text = f"Korrigo · {printed_label(booklet.sheet_id, page_number, pages)} · ne pas écrire dans les marges"
     _put(writer, fonts.regular, text, MARGIN, A4.height - MARGIN - 2, 7, A4.width - 2 * MARGIN)

@@ -387,7 +387,7 @@ def sheet_page_image(page: SheetPage, dpi: int = 150, seed: int = 0, *, extra_co
                      ) -> Image.Image:
     """The grey image a copier makes of one printed page (noise, skew, turn, smudge), at ``dpi``."""
     import segno
-    from PIL import ImageDraw
+    from PIL import ImageDraw, ImageFont
 
     rng = random.Random(seed)
     width, height = round(A4.width * dpi / 72), round(A4.height * dpi / 72)
@@ -396,7 +396,9 @@ def sheet_page_image(page: SheetPage, dpi: int = 150, seed: int = 0, *, extra_co
     mm = dpi / 25.4
     draw.rectangle((round(15 * mm), round(15 * mm), round(120 * mm), round(45 * mm)), outline=0, width=2)
     draw.text((round(18 * mm), round(18 * mm)), f"NOM : {page.name}", fill=0)
-    draw.text((round(18 * mm), round(50 * mm)), page.label, fill=0)
+    # the booklet's printed line, 10 pt like the real sheets' (ingest reads it when the code is smudged)
+    ten_points = ImageFont.load_default(round(10 / 72 * dpi))
+    draw.text((round(18 * mm), round(50 * mm)), page.label, fill=0, font=ten_points)
     for line in range(8):  # answers, roughly
         y = round((90 + 22 * line) * mm)
         x = round(20 * mm)

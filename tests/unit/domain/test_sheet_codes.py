@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.domain.sheet_codes import SheetCode, code_key, decode, encode
+from chalicelib.domain.sheet_codes import SheetCode, code_key, decode, encode, printed_label, read_printed
 
 KEY = code_key("a-secret-key-of-at-least-32-characters!")
 PAGE = SheetCode("ex-42", "s017", 3)
@@ -42,3 +42,17 @@ def test_another_platform_secret_does_not_read_our_codes() -> None:
 def test_codes_that_could_not_be_read_back_are_refused(code: SheetCode) -> None:
     with pytest.raises(ValueError):
         encode(code, KEY)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        (printed_label("s012", 2, 2), ("s012", 2)),
+        ("Korrigo · Copie a003 · page 1 / 4 · ne pas écrire dans les marges", ("a003", 1)),
+        ("Histoire\nCOPIE 5O12 . page 2/2", ("s012", 2)),  # OCR's usual confusions
+        ("Copie s001 · page 5 / 4", None),  # a page beyond its booklet
+        ("Élève : DUPONT Zoé", None),
+    ],
+)
+def test_the_printed_line_reads_back_as_its_booklet_and_page(text: str, read: tuple[str, int] | None) -> None:
+    assert read_printed(text) == read

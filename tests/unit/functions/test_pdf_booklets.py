@@ -67,3 +67,24 @@ def test_codes_of_another_exam_or_of_an_unknown_booklet_are_set_aside_without_gu
     assert [(s.page.source, s.reason, s.guess) for s in grouping.stray] == [(1, UNKNOWN, None),
                                                                            (2, UNKNOWN, None)]
     assert [c.sheet_id for c in grouping.copies] == ["a"]
+
+
+def test_an_unreadable_page_whose_printed_line_was_read_is_placed_there_and_not_reported_missing() -> None:
+    # b3 lost at the copier, a2's code smudged: shuffled, the neighbours cannot tell which is which
+    pages = scanned(("b", 1), None, ("a", 1), ("b", 2))
+    unread = group_pages(pages, EXAM, {"a": 2, "b": 3})
+    assert {c.sheet_id: c.missing for c in unread.copies} == {"b": [3], "a": [2]}
+
+    read = group_pages(pages, EXAM, {"a": 2, "b": 3}, printed={1: ("a", 2)})
+
+    assert {c.sheet_id: c.missing for c in read.copies} == {"b": [3], "a": []}
+    (stray,) = read.stray
+    assert (stray.reason, stray.guess) == (UNREADABLE, Guess("a", 2, printed=True))
+
+
+def test_a_printed_line_naming_a_page_already_in_the_scan_or_no_booklet_changes_nothing() -> None:
+    pages = scanned(("a", 1), ("a", 2), None)
+    grouping = group_pages(pages, EXAM, {"a": 2}, printed={2: ("a", 2)})
+    assert grouping.copies[0].missing == [] and grouping.stray[0].guess is None
+    grouping = group_pages(scanned(("a", 1), None), EXAM, {"a": 2}, printed={1: ("zzz", 1)})
+    assert grouping.copies[0].missing == [2] and grouping.stray[0].guess == Guess("a", 2)

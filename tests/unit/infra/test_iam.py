@@ -30,7 +30,7 @@ PARAMETERS = {"ResourcePrefix": "korrigo-prod", "AWS::Partition": "aws", "AWS::R
 
 #: Actions AWS only authorises on ``"Resource": "*"``, and why each is needed.
 NO_RESOURCE_LEVEL = {
-    "textract:DetectDocumentText": "Textract has no resource-level permissions (OCR function)",
+    "textract:DetectDocumentText": "Textract has no resource-level permissions (OCR; ingest: smudged codes)",
     "cloudwatch:PutMetricData": "metrics have no ARN; allowed only with a cloudwatch:namespace condition",
     "xray:PutTraceSegments": "X-Ray has no resource-level permissions (tracing)",
     "xray:PutTelemetryRecords": "X-Ray has no resource-level permissions (tracing)",
