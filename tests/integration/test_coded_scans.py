@@ -143,6 +143,55 @@ def test_thirty_booklets_shuffled_turned_short_and_smudged_come_out_identified_i
     assert [(e["actor_role"], e["metadata"]["by"]) for e in events] == [("system", "code")]
 
 
+def test_sheets_printed_for_thirty_pupils_come_back_from_the_copier_identified_in_order(api, admin, pumps):
+    """The issue's "Done when", with the real print: the sheets function prints the booklets of 30
+    pupils; a copier scans them (150-dpi grey JPEG, noise, slight skew), shuffled, one upside down, one
+    dropped, one code smudged."""
+    from chalicelib.models.copies import Copy, Page
+    from chalicelib.models.sheets import Booklet
+    from chalicelib.services.scans import booklet_copy_id
+    from tests.integration.test_sheets import pump_until_settled
+    from tests.support.scans import copier_scan
+
+    exam = new_exam(api, admin, name="Bac blanc imprimé", pages_per_copy=2)
+    enrol(api, admin, pumps, exam["id"], list(zip(LAST, FIRST, strict=True)))
+    call(api, admin, "POST", f"/api/exams/{exam['id']}/sheets", {"extra_blank_booklets": 0}, 202)
+    printed = pump_until_settled(api, admin, exam["id"])
+    assert (printed["status"], printed["pages"]) == ("DONE", 60), printed
+    pdf = requests.get(printed["url"], timeout=30).content
+    owner = {booklet.sheet_id: booklet.student_id for booklet in Booklet.query(exam["id"])}
+    place = {index: (sheet_id, number) for index, (sheet_id, number) in
+             enumerate((sheet_id, number) for sheet_id in sorted(owner) for number in (1, 2))}
+
+    order = list(range(60))
+    random.Random(30).shuffle(order)
+    dropped, smudged, turned = order[10], order[20], order[30]
+    scan = copier_scan(pdf, [i for i in order if i != dropped], upside_down={turned}, smudged={smudged},
+                       seed=30)
+    upload_id = upload(api, admin, exam["id"], scan)
+    pumps.drain(lambda: upload_status(api, admin, exam["id"], upload_id)["status"] in ("DONE", "FAILED"))
+
+    status = upload_status(api, admin, exam["id"], upload_id)
+    assert (status["status"], status["copies"], status["pages"]) == ("DONE", 30, 58), status
+    copies = list(Copy.exam_index.query(exam["id"]))
+    assert len(copies) == 30
+    for copy in copies:  # identified by code, no OCR; its pages in order and upright
+        assert (copy.status, copy.identified_by, copy.student_id) == ("READY", "code", owner[copy.sheet_id])
+        stored = sorted(Page.query(copy.id), key=lambda page: int(page.index))
+        read = [stored_code(page.image_key) for page in stored]
+        assert [(c.code.sheet_id, c.code.page, c.turn) for c in read if c] == [
+            (copy.sheet_id, number, 0) for number in (1, 2)
+            if (copy.sheet_id, number) not in (place[dropped], place[smudged])
+        ]
+    listed = call(api, admin, "GET", f"/api/exams/{exam['id']}/copies")["copies"]
+    assert [(c["id"], c["missing_pages"]) for c in listed if c["missing_pages"]] == [
+        (booklet_copy_id(exam["id"], place[dropped][0]), [place[dropped][1]])]  # one missing-page report
+    (loose,) = call(api, admin, "GET", f"/api/exams/{exam['id']}/loose-pages")["pages"]  # one to place
+    assert loose["reason"] == "unreadable"
+    sheet_id, number = place[smudged]
+    assert loose["guess"] == {"copy_id": booklet_copy_id(exam["id"], sheet_id), "page": number}
+
+
 def test_a_booklet_scanned_twice_makes_one_copy_and_an_anonymous_booklet_waits_for_the_desk(
         api, admin, pumps, sqs, settings):
     from chalicelib.models.copies import Copy
