@@ -185,7 +185,7 @@ def store_coded(upload: Any, exam: Exam, result: ScanResult) -> tuple[int, int, 
     return made, pages_total, len(records)
 
 
-def size_problem(actual: int, declared: int | None) -> str | None:
+def size_problem(actual: int, declared: int | None) -> ScanRejected | None:
     """Why an uploaded object of ``actual`` bytes may not be processed, or None.
 
     S3 enforces the pre-signed POST's size range; the local emulator does not: the real size is checked
@@ -193,11 +193,19 @@ def size_problem(actual: int, declared: int | None) -> str | None:
     """
     limit = get_settings().max_upload_bytes
     if actual > limit:
-        return (f"The file is too large ({actual / 2**20:.1f} MB; the limit is {limit // 2**20} MB): it was "
-                "not processed. Split the scan into smaller files.")
+        return ScanRejected(
+            f"The file is too large ({actual / 2**20:.1f} MB; the limit is {limit // 2**20} MB): it was "
+            "not processed. Split the scan into smaller files.",
+            reason="file_too_large",
+            params={"size": actual, "limit": limit},
+        )
     if declared is not None and actual > declared:
-        return (f"The file received ({actual} bytes) is larger than the size announced for this upload "
-                f"({declared} bytes): it was not processed. Upload it again.")
+        return ScanRejected(
+            f"The file received ({actual} bytes) is larger than the size announced for this upload "
+            f"({declared} bytes): it was not processed. Upload it again.",
+            reason="file_larger_than_announced",
+            params={"size": actual, "declared": declared},
+        )
     return None
 
 
@@ -206,7 +214,7 @@ def _checked_object(key: str, upload: Any) -> dict[str, Any] | None:
     head = aws.client("s3").head_object(Bucket=get_settings().files_bucket, Key=key)
     problem = size_problem(int(head["ContentLength"]), int(upload.size) if upload.size is not None else None)
     if problem:
-        scans.fail(upload.exam_id, upload.id, problem)
+        scans.fail(upload.exam_id, upload.id, problem.message, problem.reason, problem.params)
         return None
     version = head.get("VersionId")
     return {"VersionId": version} if version and version != "null" else {}
@@ -248,13 +256,14 @@ def process_object(key: str, receive_count: int) -> None:
         scans.finish(upload, made, pages, loose)
         metrics.add_metric(name="PagesProcessed", unit="Count", value=pages)
     except ScanRejected as rejected:
-        scans.fail(exam_id, upload_id, rejected.reason)
+        scans.fail(exam_id, upload_id, rejected.message, rejected.reason, rejected.params)
     except Exception:
         if receive_count >= MAX_RECEIVES:
             scans.fail(
                 exam_id,
                 upload_id,
                 "Processing failed repeatedly; the scan was set aside. Upload it again or contact support.",
+                reason="scan_failed_repeatedly",
             )
         raise
 

@@ -133,11 +133,13 @@ def process_spec(key: str) -> None:
         storage.put_bytes(masked_key, build_document(spec, masked_pages), "application/pdf")
     except RenderSpecError as error:
         logger.error("unusable render spec", extra={"copy_id": copy_id, "reason": str(error)})
-        finalize.mark_failed(copy, attempt, f"The render spec cannot be used: {error}")
+        finalize.mark_failed(copy, attempt, f"The render spec cannot be used: {error}",
+                             "render_spec_unusable", {"detail": str(error)[:300]})
         return
     except Exception as error:  # noqa: BLE001 - every render error is recorded on the copy
         logger.exception("render failed", extra={"copy_id": copy_id})
-        finalize.mark_failed(copy, attempt, f"The final PDF could not be rendered: {error}")
+        finalize.mark_failed(copy, attempt, f"The final PDF could not be rendered: {error}", "render_failed",
+                             {"detail": str(error)[:300]})
         return
     if finalize.mark_graded(copy, attempt, pdf_key, masked_key, spec.total):
         metrics.add_metric(name="CopiesGraded", unit="Count", value=1)

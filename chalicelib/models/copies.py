@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.indexes import GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -47,6 +53,8 @@ class Copy(Model):
     student_id = UnicodeAttribute(null=True)
     teacher_id = UnicodeAttribute(null=True)
     grading_error = UnicodeAttribute(null=True)
+    grading_error_reason = UnicodeAttribute(null=True)  # stable code of grading_error (older: none)
+    grading_error_params = JSONAttribute(null=True)  # the values in that sentence
     grading_attempts = NumberAttribute(default=0)
     final_pdf_key = UnicodeAttribute(null=True)  # for the student and admins (unmasked pages)
     final_masked_pdf_key = UnicodeAttribute(null=True)  # for teachers (identity zone masked)

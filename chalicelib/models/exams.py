@@ -62,6 +62,8 @@ class Upload(Model):
     object_key = UnicodeAttribute()
     status = UnicodeAttribute(default="UPLOADED")
     error = UnicodeAttribute(null=True)
+    error_reason = UnicodeAttribute(null=True)  # stable code of ``error`` the SPA words (older records: none)
+    error_params = JSONAttribute(null=True)  # the values in that sentence
     copies = NumberAttribute(default=0)
     pages = NumberAttribute(default=0)
     copy_base = NumberAttribute(null=True)  # anonymous-id sequence reserved for this upload's copies

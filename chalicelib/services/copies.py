@@ -56,6 +56,7 @@ def serialise(
         if teachers and copy.teacher_id in teachers
         else None,
         "grading_error": copy.grading_error,
+        **failure_reason(copy),
         "updated_at": copy.updated_at.isoformat(),
         "reopened": reopened(copy),
         **sheet_report(copy),
@@ -65,6 +66,15 @@ def serialise(
         data["upload_id"] = copy.upload_id
         data["student"] = {"id": student.id, "name": student_name(student)} if student else None
     return data
+
+
+def failure_reason(copy: Copy) -> dict[str, Any]:
+    """The render failure's stable code and values (the SPA words them) while ``grading_error`` is set."""
+    failed = bool(copy.grading_error and copy.grading_error_reason)
+    return {
+        "grading_error_reason": copy.grading_error_reason if failed else None,
+        "grading_error_params": (copy.grading_error_params or {}) if failed else {},
+    }
 
 
 def sheet_report(copy: Copy) -> dict[str, Any]:

@@ -127,6 +127,8 @@ def finalize(copy_id: str, caller: Principal, token: str | None, origin: Origin)
             actions=[
                 Copy.grading_attempts.set(attempt),
                 Copy.grading_error.remove(),
+                Copy.grading_error_reason.remove(),
+                Copy.grading_error_params.remove(),
                 Copy.reopen_reason.remove(),
                 Copy.reopened_at.remove(),
             ],
@@ -157,7 +159,13 @@ def _start_render(copy: Copy, exam: Exam, sheet: ScoreSheet, attempt: int) -> No
         storage.put_bytes(spec_key(copy.exam_id, copy.id, attempt), spec.to_bytes(), "application/json")
     except Exception as error:  # noqa: BLE001 - the copy must not stay in progress with no render coming
         logger.exception("could not queue the render")
-        mark_failed(copy, attempt, f"The render could not be queued: {error.__class__.__name__}.")
+        mark_failed(
+            copy,
+            attempt,
+            f"The render could not be queued: {error.__class__.__name__}.",
+            "render_not_queued",
+            {"detail": error.__class__.__name__},
+        )
 
 
 def retry(copy_id: str, caller: Principal, origin: Origin) -> Outcome:
@@ -178,7 +186,8 @@ def retry(copy_id: str, caller: Principal, origin: Origin) -> Outcome:
             copy,
             copy_status.RETRY,
             condition=Copy.grading_attempts == attempt - 1,
-            actions=[Copy.grading_attempts.set(attempt), Copy.grading_error.remove()],
+            actions=[Copy.grading_attempts.set(attempt), Copy.grading_error.remove(),
+                     Copy.grading_error_reason.remove(), Copy.grading_error_params.remove()],
             event=audit.copy_event(
                 "copy.retry", copy, actor=caller, origin=origin, metadata={"attempt": attempt}
             ),
@@ -215,14 +224,24 @@ def mark_graded(copy: Copy, attempt: int, pdf_key: str, masked_key: str, total_p
     return True
 
 
-def mark_failed(copy: Copy, attempt: int, reason: str) -> bool:
-    """GRADING_IN_PROGRESS (this attempt) → GRADING_FAILED with the reason."""
+def mark_failed(
+    copy: Copy, attempt: int, reason: str, code: str | None = None, params: dict[str, Any] | None = None
+) -> bool:
+    """GRADING_IN_PROGRESS (this attempt) → GRADING_FAILED with the English reason, its code and values.
+
+    The SPA words ``code`` (``failures.<code>``) in the user's language; without one it shows ``reason``.
+    """
+    detail = (
+        [Copy.grading_error_reason.set(code), Copy.grading_error_params.set(params or {})]
+        if code
+        else [Copy.grading_error_reason.remove(), Copy.grading_error_params.remove()]
+    )
     try:
         transition(
             copy,
             copy_status.RENDER_FAILED,
             condition=Copy.grading_attempts == attempt,
-            actions=[Copy.grading_error.set(reason[:500])],
+            actions=[Copy.grading_error.set(reason[:500]), *detail],
             event=audit.copy_event(
                 "copy.render_failed",
                 copy,
@@ -234,6 +253,7 @@ def mark_failed(copy: Copy, attempt: int, reason: str) -> bool:
     except TransitionLost:
         return False
     copy.grading_error = reason[:500]
+    copy.grading_error_reason, copy.grading_error_params = code, (params or {}) if code else None
     metrics.add_metric(name="RenderFailures", unit="Count", value=1)
     return True
 

@@ -123,6 +123,7 @@ def copy_state(seen: copy_reads.CopyRead, caller: Principal) -> dict[str, Any]:
         if lock
         else None,
         "grading_error": copy.grading_error,
+        **copies.failure_reason(copy),
         "grading_attempts": int(copy.grading_attempts or 0),
         "reopened": copies.reopened(copy),
         "final_pdf_available": copy.status in copy_status.FINISHED

@@ -242,7 +242,7 @@ def recover_stuck_copies(copies: list[Copy], run: Pass) -> None:
         if head is None or redriven(head):
             why = "its render spec is missing" if head is None else "still not rendered after a re-drive"
             run.act("copy.fail", copy.id, f"attempt {attempt}: {why}",
-                    lambda c=copy, n=attempt: finalize.mark_failed(c, n, RENDER_TOO_LATE))
+                    lambda c=copy, n=attempt: finalize.mark_failed(c, n, RENDER_TOO_LATE, "render_too_late"))
             continue
         run.act("copy.redrive", copy.id, f"attempt {attempt}: render spec written again ({key})",
                 lambda copy=copy, key=key: _redrive_copy(copy, key, run))
@@ -289,8 +289,8 @@ def expire_locks(copies: list[Copy], run: Pass) -> None:
 # --------------------------------------------------------------------------------------------- uploads
 
 
-def _fail_upload(upload: Upload, reason: str) -> bool:
-    scans.fail(upload.exam_id, upload.id, reason)
+def _fail_upload(upload: Upload, message: str, reason: str) -> bool:
+    scans.fail(upload.exam_id, upload.id, message, reason=reason)
     return True
 
 
@@ -300,14 +300,14 @@ def recover_uploads(run: Pass) -> None:
         target = f"{upload.exam_id}/{upload.id}"
         if upload.status == "PROCESSING" and upload.updated_at <= run.now - INGEST_DEADLINE:
             run.act("upload.fail", target, f"processing since {upload.updated_at.isoformat()}",
-                    lambda upload=upload: _fail_upload(upload, SCAN_TOO_LATE))
+                    lambda upload=upload: _fail_upload(upload, SCAN_TOO_LATE, "scan_too_late"))
         elif (
             upload.status == "UPLOADED"
             and upload.created_at <= run.now - UNRECEIVED_UPLOAD_AGE
             and not run.exists(upload.object_key)
         ):
             run.act("upload.fail", target, f"no file received since {upload.created_at.isoformat()}",
-                    lambda upload=upload: _fail_upload(upload, NO_FILE))
+                    lambda upload=upload: _fail_upload(upload, NO_FILE, "scan_no_file"))
 
 
 # ---------------------------------------------------------------------------------------- account jobs

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
@@ -181,6 +182,8 @@ def finish(upload: Upload, copies: int, pages: int, loose: int = 0) -> None:
             Upload.copies.set(copies),
             Upload.pages.set(pages),
             Upload.error.remove(),
+            Upload.error_reason.remove(),
+            Upload.error_params.remove(),
             Upload.updated_at.set(utcnow()),
         ],
         condition=Upload.status == "PROCESSING",
@@ -195,14 +198,29 @@ def finish(upload: Upload, copies: int, pages: int, loose: int = 0) -> None:
     )
 
 
-def fail(exam_id: str, upload_id: str, reason: str) -> None:
-    """→ FAILED with a human-readable reason (never over a DONE upload)."""
+def fail(
+    exam_id: str,
+    upload_id: str,
+    message: str,
+    reason: str | None = None,
+    params: dict[str, Any] | None = None,
+) -> None:
+    """→ FAILED with an English sentence, its stable ``reason`` code and ``params`` (never over DONE).
+
+    The SPA words ``reason`` in the user's language and falls back to ``message`` for an unknown code.
+    """
     upload = Upload(exam_id, upload_id)
+    detail = (
+        [Upload.error_reason.set(reason), Upload.error_params.set(params or {})]
+        if reason
+        else [Upload.error_reason.remove(), Upload.error_params.remove()]
+    )
     try:
         upload.update(
             actions=[
                 Upload.status.set("FAILED"),
-                Upload.error.set(reason[:500]),
+                Upload.error.set(message[:500]),
+                *detail,
                 Upload.updated_at.set(utcnow()),
             ],
             condition=Upload.id.exists() & (Upload.status != "DONE"),
@@ -220,7 +238,8 @@ def fail(exam_id: str, upload_id: str, reason: str) -> None:
         target_type="upload",
         target_id=upload_id,
         exam_id=exam_id,
-        metadata={"reason": reason[:500], "copies_discarded": discarded, "loose_pages_discarded": loose},
+        metadata={"reason": message[:500], "error_reason": reason, "copies_discarded": discarded,
+                  "loose_pages_discarded": loose},
     )
 
 

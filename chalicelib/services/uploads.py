@@ -38,6 +38,8 @@ def serialise(upload: Upload) -> dict[str, Any]:
         "size": int(upload.size),
         "status": upload.status,
         "error": upload.error,
+        "error_reason": upload.error_reason,
+        "error_params": upload.error_params or {},
         "copies": int(upload.copies),
         "pages": int(upload.pages),
         "created_at": upload.created_at.isoformat(),

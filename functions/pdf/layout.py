@@ -66,7 +66,7 @@ def plan_copies(page_sizes: Sequence[tuple[float, float]], layout: Layout, dpi: 
     exactly 1240 x 1754 pixels and the two halves of an A3 sheet share their edge without a gap.
     """
     if not page_sizes:
-        raise ScanRejected("The PDF has no pages.")
+        raise ScanRejected("The PDF has no pages.", reason="pdf_no_pages")
     zoom = dpi / 72
     parts: list[PagePart] = []
     for number, (width, height) in enumerate(page_sizes):

@@ -253,7 +253,8 @@ class _Renderer:
             if "malloc" in str(exc) or "out of memory" in str(exc):
                 raise MemoryError(str(exc)) from exc
             raise ScanRejected(f"Page {part.source + 1} cannot be rendered ({short_error(exc)}): the PDF is "
-                               "damaged; export or scan it again.") from None
+                               "damaged; export or scan it again.", reason="page_unrenderable",
+                               params={"page": part.source + 1, "detail": short_error(exc)}) from None
         finally:
             pymupdf.TOOLS.store_shrink(100)
 

@@ -48,7 +48,9 @@ def process_scan(pdf_path: Path, out_dir: Path, layout: Layout, limits: Limits =
     except LimitExceeded as exc:
         raise ScanRejected(f"The PDF could not be rendered within the limits ({limits.timeout_seconds:g} s, "
                            f"{limits.memory_mb} MB of memory): {exc.detail}. It may be built to exhaust "
-                           "the server; export or scan it again as a plain scan.") from None
+                           "the server; export or scan it again as a plain scan.", reason="pdf_render_limits",
+                           params={"seconds": limits.timeout_seconds,
+                                   "memory_mb": limits.memory_mb}) from None
     if not isinstance(result, ScanResult):
         raise TypeError(f"unexpected result from the PDF worker: {type(result).__name__}")
     return result

@@ -29,19 +29,20 @@ def open_document(pdf_path: Path) -> pymupdf.Document:
         doc = pymupdf.open(pdf_path, filetype="pdf")
     except MUPDF_ERRORS as exc:
         raise ScanRejected(f"The PDF is damaged and cannot be opened ({short_error(exc)}): "
-                           "export or scan it again.") from None
+                           "export or scan it again.", reason="pdf_damaged",
+                           params={"detail": short_error(exc)}) from None
     if not doc.is_pdf:
         doc.close()
-        raise ScanRejected("The file is not a PDF: upload the scan as a PDF file.")
+        raise ScanRejected("The file is not a PDF: upload the scan as a PDF file.", reason="not_a_pdf")
     # needs_pass: a password is needed to read it. A file with only an owner password (print/copy
     # restrictions) is opened by MuPDF with the empty user password and is then no longer is_encrypted.
     if doc.needs_pass or doc.is_encrypted:
         doc.close()
         raise ScanRejected("The PDF is encrypted (password-protected): export or scan it again without a "
-                           "password.")
+                           "password.", reason="pdf_encrypted")
     if doc.is_repaired:
         doc.close()
-        raise ScanRejected(_DAMAGED)
+        raise ScanRejected(_DAMAGED, reason="pdf_repaired")
     return doc
 
 
@@ -53,10 +54,11 @@ def inspect_document(doc: pymupdf.Document, layout: Layout, limits: Limits) -> S
     """Page count and per-page pixel caps, then the copy plan. Reads page sizes only."""
     count = doc.page_count
     if count == 0:
-        raise ScanRejected("The PDF has no pages.")
+        raise ScanRejected("The PDF has no pages.", reason="pdf_no_pages")
     if count > limits.max_pages:
         raise ScanRejected(f"The PDF has {count} pages, above the limit of {limits.max_pages} pages per "
-                           "upload: split the scan into smaller files.")
+                           "upload: split the scan into smaller files.", reason="pdf_too_many_pages",
+                           params={"count": count, "limit": limits.max_pages})
     zoom = limits.dpi / 72
     sizes = []
     for number in range(count):
@@ -64,21 +66,26 @@ def inspect_document(doc: pymupdf.Document, layout: Layout, limits: Limits) -> S
             rect = doc.load_page(number).rect  # parses the page dictionary, not its contents
         except MUPDF_ERRORS as exc:  # a broken page object
             raise ScanRejected(f"Page {number + 1} cannot be read ({short_error(exc)}): the PDF is damaged; "
-                               "export or scan it again.") from None
+                               "export or scan it again.", reason="page_unreadable",
+                               params={"page": number + 1, "detail": short_error(exc)}) from None
         width, height = rect.width, rect.height
         if not (math.isfinite(width) and math.isfinite(height) and width >= 1 and height >= 1):
             raise ScanRejected(f"Page {number + 1} has an invalid size ({width:g} x {height:g} points): the "
-                               "PDF is damaged; export or scan it again.")
+                               "PDF is damaged; export or scan it again.", reason="page_invalid_size",
+                               params={"page": number + 1, "width": f"{width:g}", "height": f"{height:g}"})
         pixels = round(width * zoom) * round(height * zoom)
         if pixels > limits.max_page_pixels:
             raise ScanRejected(
                 f"Page {number + 1} is too large: {width / 72:.0f} x {height / 72:.0f} inches would be "
                 f"{pixels / 1e6:,.0f} million pixels at {limits.dpi} DPI, above the limit of "
                 f"{limits.max_page_pixels / 1e6:,.0f} million. Scan it again at a normal paper size "
-                "(A4 or A3).")
+                "(A4 or A3).", reason="page_too_large",
+                params={"page": number + 1, "width": round(width / 72), "height": round(height / 72),
+                        "megapixels": round(pixels / 1e6), "dpi": limits.dpi,
+                        "limit": round(limits.max_page_pixels / 1e6)})
         sizes.append((width, height))
     if doc.is_repaired:  # loading a page object can trigger a late repair
-        raise ScanRejected(_DAMAGED)
+        raise ScanRejected(_DAMAGED, reason="pdf_repaired")
     return plan_copies(sizes, layout, limits.dpi)
 
 
@@ -94,4 +101,4 @@ def inspect_pdf(pdf_path: Path, layout: Layout, limits: Limits) -> ScanPlan:
 
 def damaged() -> ScanRejected:
     """The rejection for a file found damaged after validation (a repair triggered while rendering)."""
-    return ScanRejected(_DAMAGED)
+    return ScanRejected(_DAMAGED, reason="pdf_repaired")

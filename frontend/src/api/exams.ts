@@ -123,8 +123,11 @@ export interface ScanUpload {
   filename: string
   size: number
   status: UploadStatus
-  /** Human-readable reason when FAILED. */
+  /** Human-readable reason when FAILED (English). */
   error: string | null
+  /** Its stable code (`failures.<reason>`) and values, worded by `lib/failures.ts`; absent on older records. */
+  error_reason?: string | null
+  error_params?: Record<string, unknown> | null
   copies: number | null
   pages: number | null
   created_at: string

@@ -111,6 +111,9 @@ export interface CopyDetail {
   annotations: Annotation[]
   lock: LockInfo | null
   grading_error: string | null
+  /** The render failure's stable code (`failures.<reason>`) and values; absent on older records. */
+  grading_error_reason?: string | null
+  grading_error_params?: Record<string, unknown> | null
   grading_attempts: number
   final_pdf_available: boolean
   reopened?: Reopened | null
@@ -119,7 +122,7 @@ export interface CopyDetail {
 /** GET /api/copies/{id}/status: what changes while a copy is open (no page URLs; cheap to poll). */
 export type CopyState = Pick<
   CopyDetail,
-  'id' | 'exam_id' | 'status' | 'lock' | 'grading_error' | 'grading_attempts' | 'final_pdf_available' | 'reopened'
+  'id' | 'exam_id' | 'status' | 'lock' | 'grading_error' | 'grading_error_reason' | 'grading_error_params' | 'grading_attempts' | 'final_pdf_available' | 'reopened'
 > & { version: number; updated_at: string }
 
 export interface LockGrant {

@@ -28,7 +28,7 @@ def reject(tmp_path: Path, data: bytes, layout: Layout = BATCH, limits: Limits =
     with pytest.raises(ScanRejected) as rejected:
         process_scan(source, out, layout, limits)
     assert not [path for path in out.rglob("*") if path.is_file()] if out.exists() else True
-    return rejected.value.reason
+    return rejected.value.message
 
 
 def test_a_jpeg_photo_is_not_a_pdf(tmp_path: Path) -> None:
@@ -132,4 +132,4 @@ def reject_rendering(tmp_path: Path, data: bytes, limits: Limits, layout: Layout
     source.write_bytes(data)
     with pytest.raises(ScanRejected) as rejected:
         process_scan(source, tmp_path / "out", layout, limits)
-    return rejected.value.reason
+    return rejected.value.message

@@ -155,6 +155,8 @@ def test_an_unusable_spec_fails_the_copy_with_the_reason(render: Any, data: byte
     copy = stored_copy()
     assert copy.status == CopyStatus.GRADING_FAILED
     assert copy.grading_error.startswith("The render spec cannot be used: ") and reason in copy.grading_error
+    assert copy.grading_error_reason == "render_spec_unusable"
+    assert reason in copy.grading_error_params["detail"]
     assert copy.final_pdf_key is None
     assert not storage.aws.client("s3").list_objects_v2(Bucket=get_settings().files_bucket,
                                                         Prefix="final/").get("KeyCount")
@@ -169,6 +171,7 @@ def test_a_render_error_fails_the_copy_with_the_reason(render: Any) -> None:
     assert copy.status == CopyStatus.GRADING_FAILED
     assert copy.grading_error.startswith("The final PDF could not be rendered: ")
     assert "NoSuchKey" in copy.grading_error
+    assert copy.grading_error_reason == "render_failed"
 
 
 def version_1_spec() -> bytes:

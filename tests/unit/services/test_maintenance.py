@@ -113,6 +113,7 @@ def test_a_copy_stuck_past_the_render_deadline_is_redriven_once_then_failed_with
     copy = Copy.get("c1")
     assert copy.status == "GRADING_FAILED" and copy.grading_error == maintenance.RENDER_TOO_LATE
     assert "did not finish in time" in copy.grading_error
+    assert copy.grading_error_reason == "render_too_late"
     [failed] = audit_actions("copy.render_failed")
     assert failed.actor_role == "system" and failed.metadata["reason"] == maintenance.RENDER_TOO_LATE
 
@@ -213,6 +214,7 @@ def test_uploads_stuck_in_processing_fail_with_a_reason_and_lose_their_half_copi
     assert kinds(report) == [("upload.fail", f"{EXAM}/stuck")]
     stuck = Upload.get(EXAM, "stuck")
     assert stuck.status == "FAILED" and stuck.error == maintenance.SCAN_TOO_LATE
+    assert stuck.error_reason == "scan_too_late"
     assert Upload.get(EXAM, "busy").status == "PROCESSING"
     assert list(Copy.scan()) == [] and list(Page.scan()) == []
     assert storage.scan_key(EXAM, "stuck") in keys()  # the scan itself is never deleted

@@ -213,6 +213,8 @@ export function useAnnotations(ctx: DeskContext, page: ComputedRef<CopyPage | nu
       c.status = fresh.status
       c.lock = fresh.lock
       c.grading_error = fresh.grading_error
+      c.grading_error_reason = fresh.grading_error_reason
+      c.grading_error_params = fresh.grading_error_params
       annotations.value = [...(fresh.annotations ?? [])]
       if (selectedId.value && !annotations.value.some((a) => String(a.id) === selectedId.value)) selectedId.value = null
       // Ids and versions changed under the history: start it again.

@@ -123,6 +123,8 @@ export function useFinalise(
       if (gen !== ctx.generation.current) return
       c.status = fresh.status
       c.grading_error = fresh.grading_error
+      c.grading_error_reason = fresh.grading_error_reason
+      c.grading_error_params = fresh.grading_error_params
       c.grading_attempts = fresh.grading_attempts
       c.final_pdf_available = fresh.final_pdf_available
     } catch {
@@ -148,6 +150,7 @@ export function useFinalise(
       const res = await gradingApi.retry(c.id)
       c.status = res.status
       c.grading_error = null
+      c.grading_error_reason = null
       if (res.status === 'GRADED') void fetchFinalPdf()
       else startPolling()
     } catch (err) {
