@@ -35,6 +35,8 @@ def test_a_session_ending_mid_copy_loses_no_edit(page: Page, platform_url: str):
     page.goto(desk)
     expect(page.get_by_test_id("page-image")).to_be_visible()
     expect(page.get_by_test_id("readonly-banner")).to_have_count(0)
+    score = page.locator(f'[data-testid="score-input"][data-node-id="{leaf}"]')
+    expect(score).to_be_editable()  # the lock is ours: the desk has finished opening the copy
 
     end_sessions_of(admin, "teacher1")  # mid-copy: the next request of the desk is refused
     page.locator(f'[data-testid="score-input"][data-node-id="{leaf}"]').fill("3,5")
