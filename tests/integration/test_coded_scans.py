@@ -34,7 +34,7 @@ def admin(api) -> dict[str, str]:
 
 def enrol(api, admin, pumps, exam_id: str, names: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """The roster imported through the API; (last, first) → student id."""
-    rows = [f"{last} {first};01/02/2011;{first.lower()}.{last.lower()}@college.example.org;3B;G1"
+    rows = [f"{last} {first};01/02/2011;{first.lower()}.{last.lower()}@sheets.college.example.org;3B;G1"
             for last, first in names]
     roster = "Élèves;Né(e) le;Adresse E-mail;Classe;Groupe\n" + "\n".join(rows) + "\n"
     headers = {**admin, "Content-Type": "text/csv"}
