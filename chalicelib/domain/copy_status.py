@@ -7,6 +7,11 @@
                               │                              GRADING_FAILED                         │
                               └─────────────────────────────reopen─────────────────────────────────┘
 
+Question mode (issue 15) grades a READY copy question by question (question locks, no copy lock):
+``finalise_questions`` moves it READY → GRADING_IN_PROGRESS once every question is complete, and
+``rescore`` sends a GRADED copy back to rendering when a rubric edit or a regrade changed its scores
+(it keeps its previous final PDFs until the new ones replace them).
+
 Every move is performed by ``chalicelib.services.copy_transitions.transition`` as a conditional write on
 the statuses listed here; nothing else writes ``Copy.status``.
 """
@@ -58,10 +63,12 @@ REDRIVE = _move("redrive", {S.GRADING_IN_PROGRESS}, S.GRADING_IN_PROGRESS)  # ma
 RENDERED = _move("rendered", {S.GRADING_IN_PROGRESS}, S.GRADED)
 RENDER_FAILED = _move("render_failed", {S.GRADING_IN_PROGRESS}, S.GRADING_FAILED)
 REOPEN = _move("reopen", {S.GRADED}, S.READY)
+FINALISE_QUESTIONS = _move("finalise_questions", {S.READY}, S.GRADING_IN_PROGRESS)  # question mode
+RESCORE = _move("rescore", {S.GRADED}, S.GRADING_IN_PROGRESS)  # a rubric edit or a regrade answered
 
 MOVES: tuple[Move, ...] = (
     IDENTIFY, UNIDENTIFY, LOCK, RELEASE, UNASSIGN, EXPIRE_LOCK,
-    FINALISE, RETRY, REDRIVE, RENDERED, RENDER_FAILED, REOPEN,
+    FINALISE, RETRY, REDRIVE, RENDERED, RENDER_FAILED, REOPEN, FINALISE_QUESTIONS, RESCORE,
 )
 
 

@@ -10,6 +10,7 @@ from chalicelib.models.exams import Exam, Upload
 from chalicelib.models.grading import Annotation, BankComment, Draft, Lock, ScoreSheet
 from chalicelib.models.jobs import AccountJob, CredentialPart
 from chalicelib.models.ocr import OcrResult
+from chalicelib.models.questions import QuestionScore, RegradeRequest, RubricItem
 from chalicelib.models.ratelimits import RateLimitWindow
 from chalicelib.models.sheets import Booklet, SheetJob
 from chalicelib.models.students import CredentialSheet, Enrolment, Student
@@ -38,6 +39,9 @@ ALL_MODELS: tuple[type[Model], ...] = (
     OcrResult,
     Booklet,
     SheetJob,
+    QuestionScore,
+    RubricItem,
+    RegradeRequest,
 )
 
 __all__ = [model.__name__ for model in ALL_MODELS] + ["ALL_MODELS"]

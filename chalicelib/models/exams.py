@@ -44,6 +44,17 @@ class Exam(Model):
     # sequence reservation (if_not_exists): exams from before it get one at their next upload.
     anonymous_key = UnicodeAttribute(null=True)
     released_at = UTCDateTimeAttribute(null=True)
+    # Question-first grading (issue 15): "COPY" (each copy to one teacher) or "QUESTION" (each question
+    # to its teachers, ``question_teachers`` leaf id → teacher ids); ``question_slots`` is set once the
+    # exam has been in question mode and never cleared: copy-mode locks then check the question locks.
+    grading_mode = UnicodeAttribute(default="COPY")
+    question_teachers = JSONAttribute(null=True)
+    question_slots = NumberAttribute(default=0)
+    # Where each question is on a copy (leaf id → {"page": 0-based, "x", "y", "w", "h"} in 0..1),
+    # set by the admin on a sample copy; a question without one shows its whole page.
+    question_regions = JSONAttribute(null=True)
+    # Students may ask for a regrade during this many days after release.
+    regrade_window_days = NumberAttribute(default=7)
     created_at = UTCDateTimeAttribute(default=utcnow)
     updated_at = UTCDateTimeAttribute(default=utcnow)
     version = NumberAttribute(default=1)

@@ -149,11 +149,12 @@ def finalize(copy_id: str, caller: Principal, token: str | None, origin: Origin)
         raise Conflict(locks.LOCK_LOST, reason="lock_lost", extra={"lock_required": True}) from lost
     copy.grading_attempts, copy.grading_error = attempt, None
     copy.reopen_reason = copy.reopened_at = None
-    _start_render(copy, exam, sheet, attempt)
+    start_render(copy, exam, sheet, attempt)
     return Outcome.RENDERING
 
 
-def _start_render(copy: Copy, exam: Exam, sheet: ScoreSheet, attempt: int) -> None:
+def start_render(copy: Copy, exam: Exam, sheet: ScoreSheet, attempt: int) -> None:
+    """Write the attempt's render spec (its creation starts the render); GRADING_FAILED if it cannot."""
     try:
         spec = build_spec(copy, exam, sheet, attempt)
         storage.put_bytes(spec_key(copy.exam_id, copy.id, attempt), spec.to_bytes(), "application/json")
@@ -195,7 +196,7 @@ def retry(copy_id: str, caller: Principal, origin: Origin) -> Outcome:
     except TransitionLost:
         return Outcome.RENDERING
     copy.grading_attempts, copy.grading_error = attempt, None
-    _start_render(copy, seen.exam, loaded_sheet(seen.sheet, copy.id), attempt)
+    start_render(copy, seen.exam, loaded_sheet(seen.sheet, copy.id), attempt)
     return Outcome.RENDERING
 
 

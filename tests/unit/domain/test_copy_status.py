@@ -14,11 +14,11 @@ S = CopyStatus
     ("status", "expected"),
     [
         (S.STAGING, {S.READY}),
-        (S.READY, {S.READY, S.STAGING, S.LOCKED}),
+        (S.READY, {S.READY, S.STAGING, S.LOCKED, S.GRADING_IN_PROGRESS}),  # question mode finalises READY
         (S.LOCKED, {S.LOCKED, S.READY, S.GRADING_IN_PROGRESS}),
         (S.GRADING_IN_PROGRESS, {S.GRADING_IN_PROGRESS, S.GRADED, S.GRADING_FAILED}),
         (S.GRADING_FAILED, {S.GRADING_IN_PROGRESS}),
-        (S.GRADED, {S.READY}),
+        (S.GRADED, {S.READY, S.GRADING_IN_PROGRESS}),  # reopen, or rescore
     ],
 )
 def test_each_status_moves_only_where_the_life_cycle_says(status, expected):
