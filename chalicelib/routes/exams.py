@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from chalice import Blueprint
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
 from chalicelib.access import ADMIN, STAFF
 from chalicelib.errors import BadRequest
@@ -37,6 +37,7 @@ class ExamPatch(BaseModel):
     upload_mode: Literal["BATCH", "INDIVIDUAL"] | None = None
     pages_per_copy: int | None = Field(default=None, ge=1, le=64)
     split_a3: bool | None = None
+    regrade_window_days: StrictInt | None = Field(default=None, ge=0, le=365)  # 0: no regrade requests
 
 
 class SchemeBody(BaseModel):

@@ -64,6 +64,10 @@ def serialise(exam: Exam, *, with_counts: bool = True) -> dict[str, Any]:
         "teacher_ids": teacher_ids,
         "teachers": sorted(teachers, key=lambda teacher: teacher["username"]),
         "released_at": exam.released_at.isoformat() if exam.released_at else None,
+        "grading_mode": exam.grading_mode or "COPY",
+        "question_teachers": exam.question_teachers or {},
+        "question_regions": exam.question_regions or {},
+        "regrade_window_days": int(exam.regrade_window_days if exam.regrade_window_days is not None else 7),
         "copy_counts": copy_counts(exam.id) if with_counts else {},
         "created_at": exam.created_at.isoformat(),
     }
