@@ -23,8 +23,11 @@ from chalicelib.routes import (  # noqa: E402
     grading,
     health,
     pages,
+    questions,
+    regrades,
     results,
     roster,
+    rubrics,
     sheets,
     students,
     users,
@@ -50,6 +53,9 @@ for blueprint in (
     roster.blueprint,
     pages.blueprint,
     sheets.blueprint,
+    questions.blueprint,
+    rubrics.blueprint,
+    regrades.blueprint,
 ):
     app.register_blueprint(blueprint)
 
