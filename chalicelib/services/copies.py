@@ -379,6 +379,11 @@ def dispatch(exam_id: str, *, actor: Principal, origin: Origin) -> dict[str, Any
     teachers = sorted(exam.teacher_ids or [])
     if not teachers:
         raise BadRequest("Assign teachers to the exam before dispatching.", reason="no_teachers_assigned")
+    if exam.grading_mode == "QUESTION":
+        raise Conflict(
+            "This exam is graded question by question: its questions are dispatched, not its copies.",
+            reason="exam_in_question_mode",
+        )
     with exclusive(
         f"dispatch#{exam_id}",
         holder=actor.id,

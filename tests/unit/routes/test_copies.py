@@ -125,6 +125,19 @@ def test_dispatch_balances_across_runs(api, admin):
     assert max(counts.values()) - min(counts.values()) <= 1 and sum(counts.values()) == 11
 
 
+def test_an_exam_graded_by_question_does_not_dispatch_its_copies(api, admin):
+    from chalicelib.models.exams import Exam
+
+    exam = create_exam(api, admin)
+    with_teachers(api, admin, exam["id"], "t1")
+    seed_copies(exam["id"], 2, status="READY")
+    Exam(exam["id"]).update(actions=[Exam.grading_mode.set("QUESTION")])
+    refused = api.http.post(f"/api/exams/{exam['id']}/dispatch", headers=admin.headers(), body="{}")
+    assert refused.status_code == 409
+    assert json.loads(refused.body)["reason"] == "exam_in_question_mode"
+    assert all(copy.teacher_id is None for copy in Copy.exam_index.query(exam["id"]))
+
+
 def test_concurrent_dispatches_assign_each_copy_once_and_stay_balanced(api, admin):
     exam = create_exam(api, admin)
     with_teachers(api, admin, exam["id"], "t1", "t2")

@@ -102,6 +102,8 @@ export default {
       scheme_invalid: 'Le barème n’est pas valide : vérifiez les questions et leurs points.',
       teachers_not_active: 'Ces comptes ne sont pas des enseignants actifs : {names}.',
       no_teachers_assigned: 'Affectez des enseignants à l’examen avant de distribuer les copies.',
+      copy_rendering: 'La copie est en cours de génération : réessayez dans un instant.',
+      exam_in_question_mode: 'Cet examen est corrigé question par question : ce sont ses questions qui sont distribuées, pas ses copies.',
       teacher_not_on_exam: 'Cet enseignant ne corrige pas cet examen.',
       busy: 'Une autre opération est en cours : réessayez dans un instant.',
       // Roster and students
@@ -298,6 +300,8 @@ export default {
       scheme_invalid: 'The marking scheme is not valid: check the questions and their points.',
       teachers_not_active: 'Not an active teacher: {names}.',
       no_teachers_assigned: 'Assign teachers to the exam before dispatching.',
+      copy_rendering: 'The copy is being rendered; try again in a moment.',
+      exam_in_question_mode: 'This exam is graded question by question: its questions are dispatched, not its copies.',
       teacher_not_on_exam: 'That teacher does not grade this exam.',
       busy: 'Busy; try again in a moment.',
       // Roster and students
