@@ -134,7 +134,7 @@ def test_an_exam_graded_by_question_does_not_dispatch_its_copies(api, admin):
     Exam(exam["id"]).update(actions=[Exam.grading_mode.set("QUESTION")])
     refused = api.http.post(f"/api/exams/{exam['id']}/dispatch", headers=admin.headers(), body="{}")
     assert refused.status_code == 409
-    assert json.loads(refused.body)["reason"] == "exam_in_question_mode"
+    assert json.loads(refused.body)["error"]["reason"] == "exam_in_question_mode"
     assert all(copy.teacher_id is None for copy in Copy.exam_index.query(exam["id"]))
 
 
