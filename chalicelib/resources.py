@@ -16,6 +16,7 @@ EXPORTS_PREFIX = "exports/"
 JOBS_PREFIX = "jobs/"  # account jobs' inputs (roster rows, students to reset): the accounts function
 SHEET_JOBS_PREFIX = "sheet-jobs/"  # answer sheet runs' inputs: the sheets function
 SHEETS_PREFIX = "sheets/"  # printable answer sheets (PDF); kept: the janitor never lists this prefix
+RESCORE_JOBS_PREFIX = "rescore-jobs/"  # a rubric item edited: the rescore function re-scores its copies
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ EVENT_ROUTES: tuple[EventRoute, ...] = (
     EventRoute("render", RENDER_SPECS_PREFIX, ".json"),
     EventRoute("accounts", JOBS_PREFIX, ".json", visibility_timeout=900),
     EventRoute("sheets", SHEET_JOBS_PREFIX, ".json", visibility_timeout=900),
+    EventRoute("rescore", RESCORE_JOBS_PREFIX, ".json", max_receive_count=5),
 )
 
 

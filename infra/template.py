@@ -46,6 +46,7 @@ from chalicelib.resources import (
     JOBS_PREFIX,
     PAGES_PREFIX,
     RENDER_SPECS_PREFIX,
+    RESCORE_JOBS_PREFIX,
     SCANS_PREFIX,
     SHEET_JOBS_PREFIX,
     SHEETS_PREFIX,
@@ -240,6 +241,21 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             S3Grant(("s3:PutObject",), (SHEETS_PREFIX,))),  # the only writer of answer sheets
     ),
     FunctionSpec(
+        name="rescore",
+        description="Re-score every copy using an edited rubric item; re-render the graded ones.",
+        memory_mb=512,
+        timeout_s=300,
+        batch_size=1,
+        # Reads the exam and its rubric; recomputes question scores (conditional updates), rebuilds the
+        # graded copies' score sheets (conditional puts) and sends them back to rendering (the RESCORE
+        # move with the audit event, one transaction per copy), writing each render spec.
+        tables={"exams": DDB_READ, "rubric-items": DDB_READ,
+                "question-scores": (*DDB_READ, *DDB_UPDATE), "scores": (*DDB_READ, *DDB_PUT),
+                "copies": (*DDB_READ, *DDB_UPDATE), "audit-events": DDB_APPEND},
+        s3=(S3Grant(("s3:GetObject",), (RESCORE_JOBS_PREFIX,)),
+            S3Grant(("s3:PutObject",), (RENDER_SPECS_PREFIX,))),
+    ),
+    FunctionSpec(
         name="maintenance",
         description="Recover stuck copies, expire stale locks, clean orphans, publish metrics.",
         memory_mb=512,
@@ -279,8 +295,10 @@ API_S3 = (
     # Pre-signed GETs: header crops (identification desk), page images (grading), final PDFs (downloads),
     # answer sheets.
     S3Grant(("s3:GetObject",), (HEADERS_PREFIX, PAGES_PREFIX, FINAL_PREFIX, SHEETS_PREFIX)),
-    # Pre-signed POSTs of scans, render specs, account job and sheet run inputs; never pages/ nor final/.
-    S3Grant(("s3:PutObject",), (SCANS_PREFIX, RENDER_SPECS_PREFIX, JOBS_PREFIX, SHEET_JOBS_PREFIX)),
+    # Pre-signed POSTs of scans, render specs, account job, sheet run and rescore job inputs; never pages/
+    # nor final/.
+    S3Grant(("s3:PutObject",), (SCANS_PREFIX, RENDER_SPECS_PREFIX, JOBS_PREFIX, SHEET_JOBS_PREFIX,
+                                RESCORE_JOBS_PREFIX)),
     S3Grant(("s3:DeleteObject",), (JOBS_PREFIX,)),  # the input of a job that could not be queued
 )
 

@@ -150,6 +150,11 @@ def _get_exam(exam_id: str) -> Exam | None:
         return None
 
 
+def keep_exam(exam: Exam) -> None:
+    """Keep a freshly (consistently) read exam as this process's snapshot."""
+    _keep(_EXAMS, exam.id, exam)
+
+
 def exam_snapshot(exam_id: str, *, fresh: bool = False) -> Exam:
     """The exam as this process last read it (read now when unknown or ``fresh``); 404 when gone.
 

@@ -18,6 +18,7 @@ from chalicelib.errors import BadRequest, Conflict, NotFound, Unprocessable
 from chalicelib.models.base import condition_failed, utcnow
 from chalicelib.models.copies import Copy
 from chalicelib.models.exams import Exam
+from chalicelib.models.questions import QuestionScore
 from chalicelib.models.users import User
 from chalicelib.services import audit, copy_reads
 
@@ -193,10 +194,15 @@ def delete_exam(exam_id: str, *, actor: Principal, origin: Origin) -> None:
     )
 
 
+def _question_scored(exam_id: str) -> bool:
+    """True once a question of the exam has a score in question mode (its copies stay READY then)."""
+    return next(iter(QuestionScore.exam_index.query(exam_id, limit=1)), None) is not None
+
+
 def set_marking_scheme(exam_id: str, nodes: Any, *, actor: Principal, origin: Origin) -> Exam:
     """Validate and store the marking scheme; refused (409) once grading has started."""
     exam = get_exam(exam_id)
-    if copy_status.GRADING_STARTED & set(copy_counts(exam_id)):
+    if copy_status.GRADING_STARTED & set(copy_counts(exam_id)) or _question_scored(exam_id):
         raise Conflict(
             "Grading has started: the marking scheme can no longer change.",
             reason="scheme_locked",

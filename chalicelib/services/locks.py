@@ -109,10 +109,15 @@ def _extend(copy_id: str, caller: Principal, token: str, now: datetime) -> tuple
 def acquire(copy_id: str, caller: Principal, origin: Origin) -> Grant:
     """Take the lock (201), or get yours back with the same token (200), or 409 with the holder.
 
-    Three round trips: the session, the copy and its lock in one batch, then one transaction that
-    puts the lock, moves the copy and checks the teacher's assignment and exam membership.
+    Three round trips: the session, the copy and its lock (and its exam, when known) in one batch, then
+    one transaction that puts the lock, moves the copy and checks the teacher's assignment and exam
+    membership. An exam that has been in question mode (``question_slots``) also has every question
+    lock of the copy checked free in it (409 ``question_locks_live``) and its snapshot unchanged; any
+    other exam is checked to have never been in question mode, in the exam item the transaction
+    already carries, so a concurrent switch to question mode is caught without a round trip more.
     """
-    copy, lock = aws.batch_get(Copy(copy_id), Lock(copy_id))
+    known = copy_reads.exam_of(copy_id)
+    copy, lock, exam = aws.batch_get(Copy(copy_id), Lock(copy_id), Exam(known or "-"))
     if copy is None:
         raise NotFound("No such copy.", reason="copy_not_found")
     copy_reads.remember(copy)
@@ -124,6 +129,35 @@ def acquire(copy_id: str, caller: Principal, origin: Origin) -> Grant:
     if not copy_status.LOCK.allows(copy.status):
         copy_reads.visible(copy_id, caller)  # 403 for a teacher no longer on the exam, before the 409
         raise Conflict(f"A copy in status {copy.status} cannot be locked.", reason="copy_not_lockable")
+    if exam is not None and exam.id != copy.exam_id:
+        exam = None
+    for fresh in (False, True):
+        try:
+            return _take(copy, caller, origin, now, exam)
+        except _QuestionSlots:
+            if fresh:
+                raise Conflict(
+                    "The exam changed meanwhile; reload and try again.", reason="exam_changed"
+                ) from None
+            exam = copy_reads.exam_snapshot(copy.exam_id, fresh=True)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _QuestionSlots(Exception):
+    """The exam was (or became) graded question by question since the snapshot the lock relied on."""
+
+
+def question_leaves(exam: Exam) -> list[str]:
+    """The question ids whose question locks a copy-mode lock of the exam must find free."""
+    if not exam.question_slots:
+        return []
+    from chalicelib.domain.marking_scheme import leaves
+
+    return [leaf.id for leaf in leaves((exam.marking_scheme or {}).get("nodes", []))]
+
+
+def _take(copy: Copy, caller: Principal, origin: Origin, now: datetime, exam: Exam | None) -> Grant:
+    """The lock transaction, given what is known of the exam (None: assumed never in question mode)."""
     token, expires = secrets.token_urlsafe(24), _expiry(now)
     new_lock = Lock(
         copy.id,
@@ -135,22 +169,43 @@ def acquire(copy_id: str, caller: Principal, origin: Origin) -> Grant:
         ttl=expires + timedelta(hours=1),
     )
     membership = copy_reads.membership_condition(caller)
+    slots = question_leaves(exam) if exam is not None else []
+    if slots:
+        exam_condition = copy_reads.exam_unchanged(exam)
+    else:
+        exam_condition = Exam.question_slots.does_not_exist() | (Exam.question_slots == 0)
+    if membership is not None:
+        exam_condition = membership & exam_condition
 
     def exam_check(write: TransactWrite) -> None:
-        if membership is not None:
-            write.condition_check(Exam, copy.exam_id, condition=membership)
+        write.condition_check(Exam, copy.exam_id, condition=exam_condition)
+
+    def question_free(leaf: str) -> Item:
+        return lambda write: write.condition_check(Lock, f"{copy.id}#{leaf}", condition=free_condition(now))
 
     try:
         transition(
             copy,
             copy_status.LOCK,
             condition=copy_reads.assignment_condition(caller),
-            items=[lambda write: write.save(new_lock, condition=free_condition(now)), exam_check],
+            items=[
+                lambda write: write.save(new_lock, condition=free_condition(now)),
+                exam_check,
+                *(question_free(leaf) for leaf in slots),
+            ],
             event=audit.copy_event("lock.acquire", copy, actor=caller, origin=origin),
         )
     except TransitionLost as lost:
         if lost.failed(2):
-            raise Forbidden(copy_reads.NOT_ASSIGNED, reason="copy_not_assigned") from lost
+            fresh = copy_reads.exam_snapshot(copy.exam_id, fresh=True)
+            if not caller.is_admin and not copy_reads.teaches(fresh, caller):
+                raise Forbidden(copy_reads.NOT_ASSIGNED, reason="copy_not_assigned") from lost
+            raise _QuestionSlots from lost
+        if any(lost.failed(position) for position in range(3, 3 + len(slots))):
+            raise Conflict(
+                "Some questions of this copy are being graded question by question.",
+                reason="question_locks_live",
+            ) from lost
         if lost.failed(1):
             raise holder_conflict(copy.id) from lost
         raise

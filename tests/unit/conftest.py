@@ -45,10 +45,11 @@ def mocked_aws() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def clean_state(mocked_aws: None) -> Iterator[None]:
     """Each test starts with empty tables (cheaper than re-creating them) and nothing remembered."""
-    from chalicelib.services import copy_reads
+    from chalicelib.services import copy_reads, question_grading
 
     yield
     copy_reads.forget_all()
+    question_grading.forget_rubrics()
     for model in ALL_MODELS:
         with model.batch_write() as batch:
             for item in model.scan():

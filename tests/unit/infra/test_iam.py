@@ -242,7 +242,7 @@ def test_the_api_writes_only_scans_render_specs_and_job_inputs(merged: dict[str,
     resources = merged["Resources"]
     statements = [s for r, s in role_statements(resources) if r == api_role(merged)]
     written = {key for s in statements if "s3:PutObject" in as_list(s["Action"]) for key in object_arns(s)}
-    assert written == {"scans/*", "renders/*", "jobs/*", "sheet-jobs/*"}
+    assert written == {"scans/*", "renders/*", "jobs/*", "sheet-jobs/*", "rescore-jobs/*"}
     audit = [s for s in statements if AUDIT_TABLE in referenced(s["Resource"])]
     assert {a for s in audit for a in as_list(s["Action"])} >= {"dynamodb:PutItem", "dynamodb:Query"}
     assert not any("dynamodb:Scan" in as_list(s["Action"]) for s in statements)

@@ -24,9 +24,10 @@ EXPECTED_FUNCTION_TABLES = {
     "accounts": {"account-jobs", "credential-parts", "students", "enrolments", "unique-values",
                  "audit-events", "rate-limits"},
     "sheets": {"exams", "enrolments", "students", "booklets", "sheet-jobs"},
+    "rescore": {"exams", "rubric-items", "question-scores", "scores", "copies", "audit-events"},
 }
 EXPECTED_SIZING = {"ingest": (2048, 900), "ocr": (1536, 120), "render": (1536, 300),
-                   "accounts": (2048, 900), "sheets": (1536, 900)}
+                   "accounts": (2048, 900), "sheets": (1536, 900), "rescore": (512, 300)}
 #: Sample deploy-time parameter values, to resolve the template like CloudFormation would.
 PARAMETERS = {
     "ResourcePrefix": "korrigo-prod",
