@@ -84,6 +84,14 @@ REASSIGNABLE = frozenset({S.STAGING, S.READY})  # another teacher may take it ov
 RETURNABLE = frozenset({S.STAGING, S.READY, S.LOCKED})  # back to dispatch when its teacher leaves
 RENDERING = frozenset({S.GRADING_IN_PROGRESS})
 FINISHED = frozenset({S.GRADED})  # what students and results see
+# A graded copy sent back to rendering (a rubric edit, a regrade answered), or whose new render failed,
+# keeps its previous final PDF: its student still sees it meanwhile.
+RERENDERING = frozenset({S.GRADING_IN_PROGRESS, S.GRADING_FAILED})
+
+
+def shown_to_student(status: str | CopyStatus, has_final_pdf: bool) -> bool:
+    """True when a copy's result belongs in its student's portal (once its exam is released)."""
+    return status in FINISHED or (status in RERENDERING and has_final_pdf)
 
 
 def targets(status: str | CopyStatus) -> frozenset[CopyStatus]:

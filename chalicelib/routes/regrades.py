@@ -43,13 +43,13 @@ def _status(ctx: RequestContext) -> str | None:
     return status
 
 
-@endpoint(blueprint, "/api/me/copies/{copy_id}/regrades", methods=["GET"], access=STUDENT)
+@endpoint(blueprint, "/api/students/me/copies/{copy_id}/regrades", methods=["GET"], access=STUDENT)
 def my_regrades(ctx: RequestContext, copy_id: str):
     """The window, the questions and the requests of one of the student's released copies."""
     return regrades.student_overview(ctx.caller, copy_id)
 
 
-@endpoint(blueprint, "/api/me/copies/{copy_id}/regrades", methods=["POST"], access=STUDENT)
+@endpoint(blueprint, "/api/students/me/copies/{copy_id}/regrades", methods=["POST"], access=STUDENT)
 def file_regrade(ctx: RequestContext, copy_id: str):
     """Ask for a regrade of one question (one open request per question, within the window)."""
     body = ctx.body(FileBody)

@@ -41,9 +41,6 @@ from chalicelib.services.copy_transitions import Item, TransitionLost, commit
 OPEN, ANSWERED = "OPEN", "ANSWERED"
 STATUSES = (OPEN, ANSWERED)
 MAX_TEXT = 2000
-# A copy its student sees once its exam is released: graded, or re-rendering (or failed to) after a
-# change of scores while its previous final PDF stays the one to download.
-SHOWN_AGAIN = frozenset({CopyStatus.GRADING_IN_PROGRESS, CopyStatus.GRADING_FAILED})
 NO_RESULT = "No such result."
 NOT_YOURS = "This regrade request is not on a question you graded."
 
@@ -54,7 +51,7 @@ NOT_YOURS = "This regrade request is not on a question you graded."
 def shown_to_student(copy: Copy) -> bool:
     """True when the copy's result is in its student's portal (its exam being released): GRADED, or
     being re-rendered after a change of scores (it keeps its previous final PDF meanwhile)."""
-    return copy.status in copy_status.FINISHED or (copy.status in SHOWN_AGAIN and bool(copy.final_pdf_key))
+    return copy_status.shown_to_student(copy.status, bool(copy.final_pdf_key))
 
 
 def window_closes_at(exam: Exam) -> datetime | None:
@@ -254,7 +251,7 @@ def file_request(
         version=int(previous.version) + 1 if isinstance(previous, RegradeRequest) else 1,
     )
     shown = (Copy.student_id == student.id) & Copy.final_pdf_key.exists() & Copy.status.is_in(
-        *copy_status.FINISHED, *SHOWN_AGAIN
+        *copy_status.FINISHED, *copy_status.RERENDERING
     )
     reasons = commit(
         [

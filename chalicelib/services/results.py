@@ -23,7 +23,7 @@ from chalicelib.models.copies import Copy
 from chalicelib.models.exams import Exam
 from chalicelib.models.grading import ScoreSheet
 from chalicelib.models.students import Student
-from chalicelib.services import audit, exams, ratelimit
+from chalicelib.services import audit, exams, ratelimit, rubrics
 from chalicelib.settings import get_settings
 
 EXPORTS_PER_HOUR = 60
@@ -77,11 +77,17 @@ def _result(copy: Copy, exam: Exam, sheet: ScoreSheet | None) -> dict[str, Any]:
         ],
         "appreciation": sheet.appreciation if sheet else "",
         "released_at": exam.released_at.isoformat() if exam.released_at else None,
+        # its scores changed (a regrade answered, a rubric edit): the new final PDF is being made
+        "updating": copy.status != copy_status.CopyStatus.GRADED,
     }
 
 
 def _released_graded(student: Principal) -> list[tuple[Copy, Exam]]:
-    copies = [copy for copy in Copy.student_index.query(student.id) if copy.status in copy_status.FINISHED]
+    copies = [
+        copy
+        for copy in Copy.student_index.query(student.id)
+        if copy_status.shown_to_student(copy.status, bool(copy.final_pdf_key))
+    ]
     exam_ids = list({copy.exam_id for copy in copies})
     by_id = {exam.id: exam for exam in Exam.batch_get(exam_ids)} if exam_ids else {}
     return [
@@ -106,7 +112,8 @@ def _own_released_copy(student: Principal, copy_id: str) -> tuple[Copy, Exam]:
         exam = Exam.get(copy.exam_id, consistent_read=True)
     except DoesNotExist as error:
         raise NotFound("No such result.", reason="result_not_found") from error
-    if copy.student_id != student.id or copy.status not in copy_status.FINISHED or exam.released_at is None:
+    shown = copy_status.shown_to_student(copy.status, bool(copy.final_pdf_key))
+    if copy.student_id != student.id or not shown or exam.released_at is None:
         raise NotFound("No such result.", reason="result_not_found")
     return copy, exam
 
@@ -234,7 +241,8 @@ def pronote_export(exam_id: str, *, actor: Principal, origin: Origin) -> tuple[s
 
 
 def exam_statistics(exam_id: str, caller: Principal) -> dict[str, Any]:
-    """Statistics of the graded copies, overall and per question (admins; the exam's teachers)."""
+    """Statistics of the graded copies, overall, per question and per rubric item (how many graded
+    copies got it) (admins; the exam's teachers)."""
     exam = exams.visible_exam(exam_id, caller)
     _, copies, sheets = _graded(exam_id)
     totals = [float(sheets[c.id].total) for c in copies if c.id in sheets]
@@ -251,4 +259,5 @@ def exam_statistics(exam_id: str, caller: Principal) -> dict[str, Any]:
         "max_points": float(exam.max_points),
         "histogram": histogram(totals, float(exam.max_points)),
         "questions": questions,
+        "rubric": rubrics.statistics(exam, [copy.id for copy in copies]),
     }

@@ -99,11 +99,11 @@ def test_a_regrade_answered_with_a_new_score_reaches_the_students_portal_and_pdf
     assert before["total"] == 15.5
 
     status, filed = request(
-        api, student, "POST", f"/api/me/copies/{copy_id}/regrades",
+        api, student, "POST", f"/api/students/me/copies/{copy_id}/regrades",
         {"question_id": "q1", "message": "Ma démonstration de la question 1 est complète."},
     )
     assert status == 201 and filed["status"] == "OPEN" and filed["score_before"] == 6.5
-    status, _ = request(api, student, "POST", f"/api/me/copies/{copy_id}/regrades",
+    status, _ = request(api, student, "POST", f"/api/students/me/copies/{copy_id}/regrades",
                         {"question_id": "q1", "message": "Encore ?"})
     assert status == 409
 
@@ -128,7 +128,7 @@ def test_a_regrade_answered_with_a_new_score_reaches_the_students_portal_and_pdf
     assert listed["total"] == 17
     _, result = request(api, student, "GET", f"/api/students/me/copies/{copy_id}")
     assert result["total"] == 17 and result["questions"][0]["score"] == 8
-    _, regrades = request(api, student, "GET", f"/api/me/copies/{copy_id}/regrades")
+    _, regrades = request(api, student, "GET", f"/api/students/me/copies/{copy_id}/regrades")
     assert regrades["requests"][0]["answer"] == "Vous avez raison : la démonstration est complète."
     assert regrades["requests"][0]["score_after"] == 8
     assert [q["score"] for q in regrades["questions"]] == [8, 9]

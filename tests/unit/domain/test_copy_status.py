@@ -55,3 +55,20 @@ def test_the_groups_rules_use():
     assert copy_status.REASSIGNABLE == {S.STAGING, S.READY}
     assert copy_status.RETURNABLE == {S.STAGING, S.READY, S.LOCKED}
     assert copy_status.FINISHED == {S.GRADED}
+
+
+@pytest.mark.parametrize(
+    ("status", "has_final_pdf", "shown"),
+    [
+        (S.GRADED, True, True),
+        (S.GRADING_IN_PROGRESS, True, True),  # re-rendering after a rubric edit or a regrade
+        (S.GRADING_FAILED, True, True),  # that re-render failed: the previous PDF stays
+        (S.GRADING_IN_PROGRESS, False, False),  # a first render
+        (S.READY, True, False),  # reopened
+        (S.LOCKED, False, False),
+    ],
+)
+def test_a_student_sees_a_graded_copy_and_keeps_it_while_it_is_rendered_again(status, has_final_pdf, shown):
+    from chalicelib.domain.copy_status import shown_to_student
+
+    assert shown_to_student(status, has_final_pdf) is shown

@@ -109,7 +109,7 @@ def world(api, admin, teacher):
 
 
 def file(api, headers, copy_id="c-ana", question_id="q1", message="J’ai justifié la réponse page 2."):
-    return call(api, headers, "POST", f"/api/me/copies/{copy_id}/regrades",
+    return call(api, headers, "POST", f"/api/students/me/copies/{copy_id}/regrades",
                 {"question_id": question_id, "message": message})
 
 
@@ -120,7 +120,7 @@ def test_a_student_files_a_request_on_a_question_of_their_released_copy(api, wor
     assert filed["status"] == "OPEN" and filed["question_label"] == "Question 1"
     assert filed["score_before"] == 6 and filed["answer"] is None and filed["version"] == 1
     assert "student_name" not in filed and filed["anonymous_id"] == "K9QZ-c-ana"
-    status, mine = call(api, world["ana"], "GET", "/api/me/copies/c-ana/regrades")
+    status, mine = call(api, world["ana"], "GET", "/api/students/me/copies/c-ana/regrades")
     assert status == 200 and mine["can_request"] is True and mine["window_closes_at"]
     questions = [(q["id"], q["score"], q["max_points"]) for q in mine["questions"]]
     assert questions == [("q1", 6, 8), ("q2", 9, 12)]
@@ -139,7 +139,7 @@ def test_a_second_open_request_on_the_same_question_is_refused(api, world):
 
 def test_a_student_cannot_file_or_read_on_another_students_copy(api, world):
     for method in ("GET", "POST"):
-        status, body = call(api, world["ana"], method, "/api/me/copies/c-ben/regrades",
+        status, body = call(api, world["ana"], method, "/api/students/me/copies/c-ben/regrades",
                             {"question_id": "q1", "message": "x"} if method == "POST" else None)
         assert status == 404 and body["error"]["reason"] == "result_not_found"
     assert file(api, world["ana"], copy_id="nope")[0] == 404
@@ -148,7 +148,7 @@ def test_a_student_cannot_file_or_read_on_another_students_copy(api, world):
 
 def test_nothing_can_be_filed_before_release(api, world):
     Exam("exam-1").update(actions=[Exam.released_at.remove()])
-    assert call(api, world["ana"], "GET", "/api/me/copies/c-ana/regrades")[0] == 404
+    assert call(api, world["ana"], "GET", "/api/students/me/copies/c-ana/regrades")[0] == 404
     assert file(api, world["ana"])[0] == 404
 
 
@@ -160,7 +160,7 @@ def test_after_the_window_or_without_one_a_request_is_refused(api, world, days_a
             Exam.regrade_window_days.set(window),
         ]
     )
-    _, mine = call(api, world["ana"], "GET", "/api/me/copies/c-ana/regrades")
+    _, mine = call(api, world["ana"], "GET", "/api/students/me/copies/c-ana/regrades")
     assert mine["can_request"] is False
     status, body = file(api, world["ana"])
     assert status == 409 and body["error"]["reason"] == "regrade_window_closed"
@@ -179,7 +179,7 @@ BAD_FILINGS = [
 
 def test_bad_filing_bodies_get_400(api, world):
     for body in BAD_FILINGS:
-        status, answer = call(api, world["ana"], "POST", "/api/me/copies/c-ana/regrades", body)
+        status, answer = call(api, world["ana"], "POST", "/api/students/me/copies/c-ana/regrades", body)
         assert status == 400 and answer["error"]["reason"], body
     assert list(RegradeRequest.scan()) == []
 
@@ -190,7 +190,7 @@ def test_an_unknown_question_is_a_400(api, world):
 
 
 def test_staff_cannot_use_the_student_routes_nor_students_the_staff_ones(api, world):
-    assert call(api, world["smith"], "GET", "/api/me/copies/c-ana/regrades")[0] == 403
+    assert call(api, world["smith"], "GET", "/api/students/me/copies/c-ana/regrades")[0] == 403
     assert call(api, world["ana"], "GET", "/api/regrades")[0] == 403
     assert call(api, world["ana"], "GET", "/api/regrades/c-ana/q1")[0] == 403
 
@@ -278,7 +278,7 @@ def test_an_answer_without_a_score_change_keeps_the_copy_as_it_is(api, world):
     assert answered["answered_by_name"] == "mrsmith"
     copy = Copy.get("c-ana")
     assert copy.status == "GRADED" and int(copy.grading_attempts) == 1
-    _, mine = call(api, world["ana"], "GET", "/api/me/copies/c-ana/regrades")
+    _, mine = call(api, world["ana"], "GET", "/api/students/me/copies/c-ana/regrades")
     assert mine["requests"][0]["answer"] == "La justification est incomplète."
     events = [e for e in AuditEvent.scan() if e.action == "regrade.answer"]
     assert len(events) == 1 and events[0].metadata["rescored"] is False
@@ -300,9 +300,10 @@ def test_an_answer_with_a_new_score_rescores_and_rerenders_the_copy_which_stays_
     assert Exam.get("exam-1").released_at is not None
     rescore = [e.action for e in AuditEvent.scan() if e.copy_id == "c-ana"]
     assert sorted(rescore) == ["regrade.answer", "regrade.request"]
-    _, mine = call(api, world["ana"], "GET", "/api/me/copies/c-ana/regrades")  # still shown meanwhile
+    # still shown meanwhile
+    _, mine = call(api, world["ana"], "GET", "/api/students/me/copies/c-ana/regrades")
     assert mine["requests"][0]["score_after"] == 7.5
-    status, _ = call(api, world["ana"], "POST", "/api/me/copies/c-ana/regrades",
+    status, _ = call(api, world["ana"], "POST", "/api/students/me/copies/c-ana/regrades",
                      {"question_id": "q2", "message": "Et la 2 ?"})
     assert status == 201
 

@@ -118,6 +118,7 @@ def test_a_released_copy_that_is_not_graded_is_absent(api, admin):
     exam_id, q = exam_with_scheme(api, admin)
     student("cleo", "ROUX", "Cléo")
     graded(exam_id, "c-cleo", "cleo", q, (1, 1), status="GRADING_IN_PROGRESS")
+    Copy("c-cleo").update(actions=[Copy.final_pdf_key.remove()])  # a first render: no final PDF yet
     api.http.post(f"/api/exams/{exam_id}/release", headers=admin.headers(), body="{}")
     cleo = student_headers(api, "cleo@college.example.org")
     assert json.loads(api.http.get("/api/students/me/copies", headers=cleo).body)["copies"] == []
