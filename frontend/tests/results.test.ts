@@ -100,7 +100,7 @@ describe('student portal', () => {
     const { calls } = mockFetch({ 'GET /api/students/me/copies/c1': json(200, resultFixture()) })
     view = await mountAt('/student/results/c1')
     await vi.waitFor(() => byTestId(root(), 'result-title'))
-    expect(calls.map((c) => c.url)).toEqual(['/api/students/me/copies/c1'])
+    expect(calls.map((c) => c.url)).toEqual(['/api/students/me/copies/c1', '/api/students/me/copies/c1/regrades'])
     expect(byTestId(root(), 'result-title').textContent).toBe('Maths — June')
     expect(byTestId(root(), 'result-total').textContent!.replace(/\s+/g, ' ').trim()).toBe('14.5 / 20')
     const questions = allByTestId(root(), 'result-question')

@@ -70,7 +70,8 @@ def test_a_journey_survives_a_sigkill_and_the_restart_takes_seconds(tmp_path: Pa
 
     began = time.monotonic()
     wait_until(lambda: (manifest := latest_manifest(state_dir))
-               and datetime.fromisoformat(manifest["captured_at"]) > done, 120, "a snapshot after the journey")
+               and datetime.fromisoformat(manifest["captured_at"]) > done,
+               120, "a snapshot after the journey")
     print(f"\nsnapshot covering the journey taken {time.monotonic() - began:.1f} s after it ended")
     sigkill_everything(first)
 

@@ -104,6 +104,12 @@ export const routes: RouteRecordRaw[] = [
             component: () => import('../views/exam/ExamResults.vue'),
             meta: { title: 'results' },
           },
+          {
+            path: 'regrades',
+            name: 'exam-regrades',
+            component: () => import('../views/exam/ExamRegrades.vue'),
+            meta: { title: 'examRegrades' },
+          },
         ],
       },
       {
@@ -117,6 +123,18 @@ export const routes: RouteRecordRaw[] = [
         name: 'grading-desk',
         component: () => import('../views/GradingDeskView.vue'),
         meta: { roles: ['teacher', 'admin'], title: 'desk', wide: true },
+      },
+      {
+        path: 'teacher/regrades',
+        name: 'regrade-queue',
+        component: () => import('../views/RegradeQueueView.vue'),
+        meta: { roles: ['teacher', 'admin'], title: 'regradeQueue', wide: true },
+      },
+      {
+        path: 'teacher/exams/:examId/questions/:questionId',
+        name: 'question-desk',
+        component: () => import('../views/QuestionDeskView.vue'),
+        meta: { roles: ['teacher', 'admin'], title: 'questionDesk', wide: true },
       },
       {
         path: 'student',
