@@ -90,6 +90,19 @@ def _settled(copy: Copy) -> Outcome | None:
     return None
 
 
+def new_attempt(attempt: int) -> list[Any]:
+    """What finalising writes on the copy, in copy or question mode: the attempt, no error left from an
+    earlier one, no reopen note."""
+    return [
+        Copy.grading_attempts.set(attempt),
+        Copy.grading_error.remove(),
+        Copy.grading_error_reason.remove(),
+        Copy.grading_error_params.remove(),
+        Copy.reopen_reason.remove(),
+        Copy.reopened_at.remove(),
+    ]
+
+
 def finalize(copy_id: str, caller: Principal, token: str | None, origin: Origin) -> Outcome:
     """Check completeness, move LOCKED → GRADING_IN_PROGRESS and queue the render; repeat-safe."""
     seen = copy_reads.read(copy_id, caller, lock=True, sheet=True)
@@ -124,14 +137,7 @@ def finalize(copy_id: str, caller: Principal, token: str | None, origin: Origin)
             copy,
             copy_status.FINALISE,
             condition=Copy.grading_attempts == copy.grading_attempts,
-            actions=[
-                Copy.grading_attempts.set(attempt),
-                Copy.grading_error.remove(),
-                Copy.grading_error_reason.remove(),
-                Copy.grading_error_params.remove(),
-                Copy.reopen_reason.remove(),
-                Copy.reopened_at.remove(),
-            ],
+            actions=new_attempt(attempt),
             items=[lambda write: write.delete(Lock(copy.id), condition=mine)],
             event=audit.copy_event(
                 "copy.finalize",

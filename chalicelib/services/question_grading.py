@@ -452,14 +452,7 @@ def finalise(
                 copy,
                 copy_status.FINALISE_QUESTIONS,
                 condition=Copy.grading_attempts == copy.grading_attempts,
-                actions=[
-                    Copy.grading_attempts.set(attempt),
-                    Copy.grading_error.remove(),
-                    Copy.grading_error_reason.remove(),
-                    Copy.grading_error_params.remove(),
-                    Copy.reopen_reason.remove(),
-                    Copy.reopened_at.remove(),
-                ],
+                actions=finalize.new_attempt(attempt),
                 items=checks,
                 event=audit.copy_event(
                     "copy.finalize",
