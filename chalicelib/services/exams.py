@@ -11,7 +11,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from chalicelib.domain import anonymous_ids, copy_status
 from chalicelib.domain.copy_status import CopyStatus
-from chalicelib.domain.marking_scheme import SchemeError, normalise_scheme
+from chalicelib.domain.marking_scheme import SchemeError, leaves, normalise_scheme
 from chalicelib.domain.principal import Origin, Principal
 from chalicelib.domain.roles import Role
 from chalicelib.errors import BadRequest, Conflict, NotFound, Unprocessable
@@ -215,6 +215,11 @@ def set_marking_scheme(exam_id: str, nodes: Any, *, actor: Principal, origin: Or
             reason="scheme_invalid",
             extra={"path": error.path, "node_id": error.node_id},
         ) from error
+    if exam.grading_mode == "QUESTION":
+        from chalicelib.services import question_dispatch  # it builds on this module
+
+        if len(leaves(tree)) > question_dispatch.MAX_QUESTIONS:
+            raise question_dispatch.too_many_questions(len(leaves(tree)))
     exam = _save_changes(exam, [Exam.marking_scheme.set({"nodes": tree}), Exam.max_points.set(float(total))])
     audit.record(
         "exam.marking_scheme",

@@ -83,6 +83,20 @@ def _save(exam: Exam, actions: list[Any], action: str, caller: Principal, origin
     return exams.get_exam(exam.id)
 
 
+# A copy-mode lock on an exam graded by question checks every question's lock, and finalising checks
+# every question's score, each in one DynamoDB transaction (100 items at most): a bound with room left.
+MAX_QUESTIONS = 40
+
+
+def too_many_questions(count: int) -> Unprocessable:
+    """422 for a scheme with more questions than question mode takes."""
+    return Unprocessable(
+        f"Question-by-question grading takes at most {MAX_QUESTIONS} questions (this scheme has {count}).",
+        reason="question_mode_too_many",
+        params={"max": MAX_QUESTIONS, "count": count},
+    )
+
+
 def dispatch(
     exam_id: str, mode: str, assignments: Mapping[str, list[str]], caller: Principal, origin: Origin
 ) -> Exam:
@@ -111,6 +125,8 @@ def dispatch(
                 "Save the marking scheme before dispatching its questions.", reason="scheme_invalid",
                 extra={"path": "", "node_id": None},
             )
+        if len(questions) > MAX_QUESTIONS:
+            raise too_many_questions(len(questions))
         missing = [leaf for leaf in questions if leaf.id not in clean]
         if missing:
             raise Unprocessable(

@@ -88,6 +88,23 @@ def desk(api, admin) -> Desk:
 # Dispatch and regions --------------------------------------------------------------------------------
 
 
+def test_a_scheme_beyond_the_question_mode_bound_is_refused_by_dispatch_and_by_a_later_edit(api, admin, desk):
+    from chalicelib.services.question_dispatch import MAX_QUESTIONS
+
+    alice = desk.ids["alice"]
+    path = f"/api/exams/{desk.exam_id}/question-dispatch"
+    assert desk.call(admin, "PUT", path, {"mode": "QUESTION", "assignments": {"q1": [alice], "q2": [alice]}})
+    many = [{"id": f"m{i}", "label": f"Q{i}", "points": 1} for i in range(MAX_QUESTIONS + 1)]
+    scheme = f"/api/exams/{desk.exam_id}/marking-scheme"
+    edit = desk.call(admin, "PUT", scheme, {"nodes": many})
+    assert edit.status_code == 422 and reason(edit) == "question_mode_too_many"
+    assert desk.call(admin, "PUT", path, {"mode": "COPY", "assignments": {}}).status_code == 200
+    assert desk.call(admin, "PUT", scheme, {"nodes": many}).status_code == 200
+    every = {"mode": "QUESTION", "assignments": {f"m{i}": [alice] for i in range(MAX_QUESTIONS + 1)}}
+    refused = desk.call(admin, "PUT", path, every)
+    assert refused.status_code == 422 and reason(refused) == "question_mode_too_many"
+
+
 def test_dispatch_by_question_needs_every_question_on_teachers_of_the_exam(api, admin, desk):
     path = f"/api/exams/{desk.exam_id}/question-dispatch"
     alice = desk.ids["alice"]
