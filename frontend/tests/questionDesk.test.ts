@@ -372,6 +372,35 @@ describe('the question rubric editor', () => {
     await until(() => expect(calls(all, 'POST', '/api/exams/e1/rubrics')).toHaveLength(1))
     expect(calls(all, 'POST', '/api/exams/e1/rubrics')[0]!.body).toEqual({ question_id: 'q1', label: 'Figure', kind: 'delta', points: 0.5 })
   })
+
+  it('moves an item up: the positions become 1…n in the new order, only the changed ones sent', async () => {
+    let items = rubric
+    const { calls: all } = mockFetch(
+      deskRoutes({
+        'PATCH /api/exams/e1/rubrics/r1': json(200, { item: rubric[0], rescore: { copies: 0 } }),
+        'PATCH /api/exams/e1/rubrics/r2': json(200, { item: rubric[1], rescore: { copies: 0 } }),
+        'PATCH /api/exams/e1/rubrics/r3': json(200, { item: rubric[2], rescore: { copies: 0 } }),
+        'GET /api/exams/e1/rubrics': () => json(200, { items }),
+      }),
+    )
+    await openDesk()
+    q('rubric-editor-toggle').click()
+    await flush()
+    const ups = allByTestId<HTMLButtonElement>(root(), 'rubric-move-up')
+    expect(ups[0]!.disabled).toBe(true)
+    items = [
+      { ...rubric[1]!, position: 1, version: 2 },
+      { ...rubric[0]!, position: 2, version: 2 },
+      { ...rubric[2]!, position: 3, version: 2 },
+    ]
+    ups[1]!.click()
+    await until(() => expect(q('rubric-editor-message').textContent).toContain('Ordre des éléments enregistré'))
+    expect(calls(all, 'PATCH', '/api/exams/e1/rubrics/r2')).toHaveLength(0) // already at position 1
+    expect(calls(all, 'PATCH', '/api/exams/e1/rubrics/r1')[0]!.body).toEqual({ version: 1, position: 2 })
+    expect(calls(all, 'PATCH', '/api/exams/e1/rubrics/r3')[0]!.body).toEqual({ version: 1, position: 3 })
+    const labels = allByTestId(root(), 'rubric-editor-item').map((li) => li.textContent ?? '')
+    expect(labels[0]).toContain('Résultat exact')
+  })
 })
 
 describe('teacher dashboard: my questions', () => {

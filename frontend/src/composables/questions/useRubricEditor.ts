@@ -1,6 +1,7 @@
 /**
  * The rubric editor of one question: add an item, change an item's label / points / comment
- * (the server re-scores every copy using it, graded ones re-rendered), remove an unused item.
+ * (the server re-scores every copy using it, graded ones re-rendered), move an item up or down (its
+ * number key follows), remove an unused item.
  * Each change answers with the rubric as it is now, handed to `onChanged`.
  */
 import { computed, reactive, ref } from 'vue'
@@ -113,6 +114,24 @@ export function useRubricEditor(opts: {
     return ok
   }
 
+  /** Move an item one place up (-1) or down (+1): the items' positions become 1…n in the new order
+   * (a move re-scores nothing: only the order, and so the number keys, change). */
+  async function move(item: RubricItem, delta: -1 | 1): Promise<void> {
+    const order = [...sorted.value]
+    const from = order.findIndex((i) => i.id === item.id)
+    const to = from + delta
+    if (from < 0 || to < 0 || to >= order.length) return
+    order.splice(to, 0, ...order.splice(from, 1))
+    await run(async () => {
+      for (const [index, entry] of order.entries()) {
+        if (entry.position !== index + 1) {
+          await rubricsApi.update(opts.examId(), entry.id, entry.version, { position: index + 1 })
+        }
+      }
+      return t('questions.rubric.moved')
+    })
+  }
+
   async function remove(item: RubricItem): Promise<void> {
     await run(async () => {
       await rubricsApi.remove(opts.examId(), item.id, item.version)
@@ -120,5 +139,5 @@ export function useRubricEditor(opts: {
     })
   }
 
-  return { adding, editing, editingId, busy, error, message, sorted, add, startEdit, saveEdit, remove }
+  return { adding, editing, editingId, busy, error, message, sorted, add, startEdit, saveEdit, move, remove }
 }

@@ -89,6 +89,9 @@ export default {
       added: 'Élément ajouté.',
       updated: 'Élément enregistré ; aucune copie à recalculer. | Élément enregistré ; {n} copie recalculée. | Élément enregistré ; {n} copies recalculées.',
       removed: 'Élément supprimé.',
+      moved: 'Ordre des éléments enregistré.',
+      moveUpLabel: 'Monter l’élément {label}',
+      moveDownLabel: 'Descendre l’élément {label}',
       failed: 'Le barème n’a pas été modifié.',
     },
     errors: {
@@ -239,6 +242,9 @@ export default {
       added: 'Item added.',
       updated: 'Item saved; no copy to re-score. | Item saved; {n} copy re-scored. | Item saved; {n} copies re-scored.',
       removed: 'Item removed.',
+      moved: 'Order of the items saved.',
+      moveUpLabel: 'Move the item {label} up',
+      moveDownLabel: 'Move the item {label} down',
       failed: 'The rubric was not changed.',
     },
     errors: {
