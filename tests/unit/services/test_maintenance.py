@@ -28,10 +28,16 @@ EXAM = "exam-1"
 
 @pytest.fixture(autouse=True)
 def empty_bucket_and_queues(mocked_aws: None) -> Iterator[None]:
-    """Each test sees only its own objects, and leaves no queued event to the next one."""
+    """Each test sees only its own objects and queued events (other modules' tests leave some), and
+    leaves none to the next one."""
     for key in keys():
         s3().delete_object(Bucket=get_settings().files_bucket, Key=key)
+    purge_queues()
     yield
+    purge_queues()
+
+
+def purge_queues() -> None:
     sqs = aws.client("sqs")
     for route in EVENT_ROUTES:
         sqs.purge_queue(QueueUrl=sqs.get_queue_url(QueueName=get_settings().queue_name(route.function))[
