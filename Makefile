@@ -75,7 +75,7 @@ lint-infra: $(STAMP)
 # Send a function's dead-letter queue back to its queue: make redrive QUEUE=ingest, against the running
 # `make dev` by default, or with AWS=1 a deployed stack (usual credentials, its KORRIGO_RESOURCE_PREFIX).
 redrive: $(STAMP)
-	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=ingest|ocr|render|accounts [AWS=1]" >&2; exit 2; }
+	@test -n "$(QUEUE)" || { echo "usage: make redrive QUEUE=ingest|ocr|render|accounts|sheets|rescore [AWS=1]" >&2; exit 2; }
 	$(if $(filter 1 yes true,$(AWS)),,$(LOCAL_STACK_ENV)) \
 	  $(PY) -m infra.redrive $(QUEUE) $(if $(filter 1 yes true,$(AWS)),--aws)
 

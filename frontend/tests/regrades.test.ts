@@ -8,8 +8,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { resetClientState, setCsrfToken } from '../src/api/client'
 import { openRegradeCount } from '../src/composables/useRegrades'
-import { loadMe, resetSessionState } from '../src/stores/session'
-import { apiError, json, mockFetch, staffAdmin, student } from './helpers'
+import { loadMe, logout, resetSessionState } from '../src/stores/session'
+import { apiError, empty, json, mockFetch, staffAdmin, student } from './helpers'
 import { allByTestId, byTestId, examFixture, flush, mountAt, press, type Mounted } from './mount'
 
 let view: Mounted | null = null
@@ -445,6 +445,42 @@ describe('a teacher answers from the queue', () => {
     view = await mountAt('/teacher', 'fr')
     await vi.waitFor(() => expect(text(byTestId(root(), 'regrades-nav'))).toBe('Révisions (2)'))
     expect(byTestId<HTMLAnchorElement>(root(), 'regrades-nav').getAttribute('href')).toBe('/teacher/regrades')
+  })
+
+  it('signing out waits for the count being asked, so no request meets an ended session', async () => {
+    vi.stubGlobal('requestIdleCallback', (cb: () => void) => {
+      queueMicrotask(cb)
+      return 1
+    })
+    const order: string[] = []
+    let answer: (response: Response) => void = () => {}
+    mockFetch({
+      'GET /api/me': json(200, { user: teacher, csrf_token: 'tok' }),
+      'GET /api/teacher/copies': json(200, { copies: [] }),
+      'GET /api/teacher/questions': json(200, { questions: [] }),
+      'GET /api/regrades': () => {
+        order.push('count asked')
+        return new Promise<Response>((resolve) => {
+          answer = (response) => {
+            order.push('count answered')
+            resolve(response)
+          }
+        })
+      },
+      'POST /api/logout': () => {
+        order.push('logout')
+        return empty(204)
+      },
+    })
+    await loadMe()
+    view = await mountAt('/teacher', 'fr')
+    await vi.waitFor(() => expect(order).toEqual(['count asked']))
+    const signingOut = logout()
+    await flush()
+    expect(order).toEqual(['count asked']) // the sign-out waits
+    answer(json(200, { requests: [] }))
+    await signingOut
+    expect(order).toEqual(['count asked', 'count answered', 'logout'])
   })
 })
 

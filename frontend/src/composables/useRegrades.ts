@@ -6,7 +6,7 @@
  * The server decides: the score it computes and the version it checks win; only what changed is
  * sent (a request answered without a new score keeps the copy as it is).
  */
-import { computed, ref, watch, type Ref } from 'vue'
+import { computed, onBeforeUnmount, ref, watch, type Ref } from 'vue'
 import { ApiError, errorMessage, type Id } from '../api/client'
 import {
   REGRADE_TEXT_MAX,
@@ -17,6 +17,7 @@ import {
   type RegradeStatus,
 } from '../api/regrades'
 import { t } from '../i18n'
+import { onBeforeSignOut } from '../stores/session'
 import { formatPoints, parseDecimal } from '../lib/format'
 import { adjustmentProblem, questionScore, toggleItem } from '../lib/rubric'
 import { scoreError } from '../lib/scoring'
@@ -31,16 +32,31 @@ export const requestKey = (r: Pick<RegradeRequest, 'copy_id' | 'question_id'>): 
 /** Pending requests of the signed-in staff member; null until known. */
 export const openRegradeCount = ref<number | null>(null)
 
+/** The count's request while it runs: signing out waits for it (never a 401 from a session ended
+ * under it). */
+let countInFlight: Promise<void> | null = null
+
 /** Asks the server for the pending count (silently: the link works without it). */
 export async function refreshOpenRegradeCount(): Promise<void> {
+  const asking = (async () => {
+    try {
+      openRegradeCount.value = (await regradesApi.queue('OPEN')).length
+    } catch {
+      /* the link stays, without a number */
+    }
+  })()
+  countInFlight = asking
   try {
-    openRegradeCount.value = (await regradesApi.queue('OPEN')).length
-  } catch {
-    /* the link stays, without a number */
+    await asking
+  } finally {
+    if (countInFlight === asking) countInFlight = null
   }
 }
 
-type IdleWindow = Window & { requestIdleCallback?: (cb: () => void, opts?: { timeout: number }) => number }
+type IdleWindow = Window & {
+  requestIdleCallback?: (cb: () => void, opts?: { timeout: number }) => number
+  cancelIdleCallback?: (handle: number) => void
+}
 
 /** The navigation asks at most this often (the queue's own loads keep the count fresh meanwhile). */
 const COUNT_EVERY_MS = 30_000
@@ -51,21 +67,29 @@ const COUNT_EVERY_MS = 30_000
  * Without idle callbacks (old browsers, test DOMs) the link shows no count.
  */
 export function useOpenRegradeCount(enabled: () => boolean, trigger: () => unknown): Ref<number | null> {
-  let pending = false
+  let pending: number | null = null
   let askedAt = -Infinity
+  const browser = globalThis as unknown as IdleWindow
   const ask = (): void => {
-    const idle = (globalThis as unknown as IdleWindow).requestIdleCallback
-    if (!enabled() || pending || typeof idle !== 'function' || Date.now() - askedAt < COUNT_EVERY_MS) return
-    pending = true
-    idle(
+    const idle = browser.requestIdleCallback
+    if (!enabled() || pending !== null || typeof idle !== 'function' || Date.now() - askedAt < COUNT_EVERY_MS) return
+    pending = idle(
       () => {
-        pending = false
+        pending = null
         askedAt = Date.now()
         if (enabled()) void refreshOpenRegradeCount()
       },
       { timeout: 3000 },
     )
   }
+  // Signing out: no count asked any more, and the one running ends first.
+  const unregister = onBeforeSignOut(async () => {
+    if (pending !== null) browser.cancelIdleCallback?.(pending)
+    pending = null
+    askedAt = Infinity
+    await countInFlight
+  })
+  onBeforeUnmount(unregister)
   watch(
     [enabled, trigger],
     ([on]) => {
