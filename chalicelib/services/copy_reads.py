@@ -92,23 +92,12 @@ class CopyRead:
     also: list[Model | None] = field(default_factory=list)
 
 
-def read(
-    copy_id: str,
-    caller: Principal,
-    *,
-    lock: bool = False,
-    sheet: bool = False,
-    also: Sequence[Model] = (),
-) -> CopyRead:
-    """The copy and what was asked (its lock, its score sheet, ``also`` items of the copy), in one
-    round trip when the copy's exam is known; 404 / 403 before anything else is looked at."""
+def load(copy_id: str, *extra: Model) -> tuple[Copy, Exam | None, list[Model | None]]:
+    """The copy, its exam and ``extra`` items in one consistent batch when the copy's exam is known to
+    the process (else the copy is read first); 404 when there is no copy. No access check: the caller
+    applies its own (``read`` below; question grading's)."""
     exam_id = exam_of(copy_id)
-    items: list[Any] = [Copy(copy_id), Exam(exam_id or "-")]
-    if lock:
-        items.append(Lock(copy_id))
-    if sheet:
-        items.append(ScoreSheet(copy_id))
-    items.extend(also)
+    items: list[Any] = [Copy(copy_id), Exam(exam_id or "-"), *extra]
     if exam_id is None:
         copy = _get_copy(copy_id)
         items[1] = Exam(copy.exam_id)
@@ -123,9 +112,25 @@ def read(
         exam = _get_exam(copy.exam_id)
     if exam is not None:
         _keep(_EXAMS, exam.id, exam)  # a consistent read: the freshest snapshot there is
+    return copy, exam, found[2:]
+
+
+def read(
+    copy_id: str,
+    caller: Principal,
+    *,
+    lock: bool = False,
+    sheet: bool = False,
+    also: Sequence[Model] = (),
+) -> CopyRead:
+    """The copy and what was asked (its lock, its score sheet, ``also`` items of the copy), in one
+    round trip when the copy's exam is known; 404 / 403 before anything else is looked at."""
+    extra: list[Model] = [*([Lock(copy_id)] if lock else []), *([ScoreSheet(copy_id)] if sheet else [])]
+    extra.extend(also)
+    copy, exam, found = load(copy_id, *extra)
     if not can_see(copy, exam, caller):
         raise Forbidden(NOT_ASSIGNED, reason="copy_not_assigned")
-    rest = iter(found[2:])
+    rest = iter(found)
     return CopyRead(
         copy, exam, next(rest) if lock else None, next(rest) if sheet else None, list(rest)
     )

@@ -14,7 +14,6 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.models import Model
@@ -93,33 +92,12 @@ def get_copy(copy_id: str) -> Copy:
 def read(copy_id: str, question_id: str, caller: Principal, *, also: Sequence[Model] = ()) -> QuestionRead:
     """The copy, its exam, both locks and the question's score in one consistent batch when the copy's
     exam is known to the process (else the copy is read first); 404 / 403 before anything else."""
-    exam_id = copy_reads.exam_of(copy_id)
-    items: list[Any] = [
-        Copy(copy_id),
-        Exam(exam_id or "-"),
-        Lock(lock_key(copy_id, question_id)),
-        Lock(copy_id),
-        QuestionScore(copy_id, question_id),
-        *also,
-    ]
-    if exam_id is None:
-        copy = get_copy(copy_id)
-        items[1] = Exam(copy.exam_id)
-        found = [copy, *aws.batch_get(*items[1:])]
-    else:
-        found = aws.batch_get(*items)
-    copy, exam = found[0], found[1]
-    if copy is None:
+    question_lock, score = Lock(lock_key(copy_id, question_id)), QuestionScore(copy_id, question_id)
+    copy, exam, found = copy_reads.load(copy_id, question_lock, Lock(copy_id), score, *also)
+    if exam is None:
         raise NotFound("No such copy.", reason="copy_not_found")
-    copy_reads.remember(copy)
-    if exam is None or exam.id != copy.exam_id:
-        try:
-            exam = Exam.get(copy.exam_id, consistent_read=True)
-        except DoesNotExist as error:
-            raise NotFound("No such copy.", reason="copy_not_found") from error
-    remember_exam(exam)
     leaf = check(exam, question_id, caller, copy)
-    return QuestionRead(copy, exam, leaf, found[2], found[3], found[4], list(found[5:]))
+    return QuestionRead(copy, exam, leaf, found[0], found[1], found[2], list(found[3:]))
 
 
 def exam_ref(copy_id: str, caller: Principal, question_id: str) -> tuple[str, Exam, Leaf]:
