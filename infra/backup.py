@@ -60,6 +60,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 ROOT = Path(__file__).resolve().parents[1]
 FORMAT = "korrigo-backup/1"
 MANIFEST = "manifest.json"
+CONFIRMED = "confirmed.json"  # in a snapshot: when the stack last still matched it
 DEV_INFO = "dev.json"  # written by infra.local.dev while it runs: how to reach its stack
 _CHUNK = 1024 * 1024
 _WORKERS = 8
@@ -361,11 +362,18 @@ class Snapshots:
         return complete[-1] if complete else None
 
     def take(self) -> Path | None:
-        """Snapshot the stack unless it is unchanged since the latest one; returns the new snapshot."""
+        """Snapshot the stack unless it is unchanged since the latest one; returns the new snapshot.
+
+        An unchanged stack leaves the latest snapshot as it is and records in it (``confirmed.json``)
+        that the stack still matched it when this capture started.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         previous = self.latest()
         capture = _capture()
         if previous is not None and self._unchanged(capture, read_manifest(previous)):
+            temporary = previous / f".{CONFIRMED}.partial"
+            _write_text(temporary, json.dumps({"confirmed_at": capture.started_at}))
+            os.replace(temporary, previous / CONFIRMED)
             return None
         name = f"snap-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}"
         if previous is not None and name <= previous.name:  # a clock step back: stay the newest
@@ -374,6 +382,16 @@ class Snapshots:
         _write(capture, destination, previous)
         self.prune(keep=destination)
         return destination
+
+    def covers_since(self) -> datetime | None:
+        """The latest moment the stack is known to have matched the latest snapshot (None: no snapshot)."""
+        latest = self.latest()
+        if latest is None:
+            return None
+        moments = [read_manifest(latest)["captured_at"]]
+        if (latest / CONFIRMED).is_file():
+            moments.append(json.loads((latest / CONFIRMED).read_text(encoding="utf-8"))["confirmed_at"])
+        return max(datetime.fromisoformat(moment) for moment in moments)
 
     @staticmethod
     def _unchanged(capture: _Capture, manifest: dict[str, Any]) -> bool:

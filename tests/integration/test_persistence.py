@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.backup import Snapshots
 from infra.local.launcher import free_ports
 from tests.integration.conftest import port_open, wait_until
 from tests.integration.dev_journey import run_journey, state
@@ -43,9 +44,14 @@ def start(runners: list[Runner], state_dir: Path, ports: list[int] | None = None
 
 
 def latest_manifest(state_dir: Path) -> dict | None:
-    snapshots = (state_dir / "state").glob("snap-*")
-    complete = sorted(path for path in snapshots if (path / "manifest.json").is_file())
-    return json.loads((complete[-1] / "manifest.json").read_text()) if complete else None
+    latest = Snapshots(state_dir / "state").latest()
+    return json.loads((latest / "manifest.json").read_text()) if latest else None
+
+
+def covered_after(state_dir: Path, moment: datetime) -> bool:
+    """Whether the latest snapshot holds the stack as it was after ``moment`` (taken, or found unchanged)."""
+    covered = Snapshots(state_dir / "state").covers_since()
+    return covered is not None and covered > moment
 
 
 def sigkill_everything(runner: Runner) -> None:
@@ -69,9 +75,12 @@ def test_a_journey_survives_a_sigkill_and_the_restart_takes_seconds(tmp_path: Pa
     done = datetime.now().astimezone()
 
     began = time.monotonic()
-    wait_until(lambda: (manifest := latest_manifest(state_dir))
-               and datetime.fromisoformat(manifest["captured_at"]) > done,
-               120, "a snapshot after the journey")
+    try:
+        wait_until(lambda: covered_after(state_dir, done), 120, "a snapshot after the journey")
+    except AssertionError as error:
+        snapshots = sorted(path.name for path in (state_dir / "state").glob("*"))
+        printed = first.output[-4000:]
+        raise AssertionError(f"{error}; snapshots {snapshots}; the runner printed:\n{printed}") from None
     print(f"\nsnapshot covering the journey taken {time.monotonic() - began:.1f} s after it ended")
     sigkill_everything(first)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -235,6 +236,20 @@ def test_an_unchanged_stack_is_not_snapshotted_again(tmp_path: Path, data):
 
     assert first is not None and snapshots.latest() == first
     assert snapshots.take() is None
+
+
+def test_an_unchanged_stack_moves_the_moment_the_latest_snapshot_covers(tmp_path: Path, data):
+    snapshots = Snapshots(tmp_path / "state")
+    first = snapshots.take()
+    taken = snapshots.covers_since()
+    before_check = datetime.now(UTC)
+
+    assert snapshots.take() is None
+
+    assert snapshots.latest() == first
+    assert taken == datetime.fromisoformat(backups.read_manifest(first)["captured_at"])
+    assert snapshots.covers_since() >= before_check > taken
+    backups.verify_files(first)  # the confirmation is no part of the backup's contents
 
 
 def test_a_new_snapshot_copies_only_new_objects_and_replaces_the_previous_one(tmp_path: Path, data):
