@@ -316,6 +316,36 @@ describe('question desk', () => {
     expect(put).toHaveLength(1)
     expect(put[0]!.body).toMatchObject({ rubric_item_ids: ['r2'], complete: false })
   })
+
+  it('closing the tab with unsaved changes: the browser asks, then the save goes out with keepalive and the lock expires by itself', async () => {
+    const { calls: all } = mockFetch(deskRoutes())
+    await openDesk()
+    const clean = new Event('beforeunload', { cancelable: true })
+    window.dispatchEvent(clean)
+    expect(clean.defaultPrevented).toBe(false)
+    key('1')
+    await flush()
+    const asked = new Event('beforeunload', { cancelable: true })
+    window.dispatchEvent(asked)
+    expect(asked.defaultPrevented).toBe(true)
+
+    window.dispatchEvent(new Event('pagehide'))
+    await until(() => expect(calls(all, 'PUT', '/api/copies/c1/questions/q1/score')).toHaveLength(1))
+    const init = vi.mocked(fetch).mock.calls.find(([url, i]) => String(url).endsWith('/score') && i?.method === 'PUT')![1]!
+    expect(init.keepalive).toBe(true)
+    expect(calls(all, 'PUT', '/api/copies/c1/questions/q1/score')[0]!.body).toMatchObject({ rubric_item_ids: ['r1'], complete: false })
+    expect(calls(all, 'DELETE', '/api/copies/c1/questions/q1/lock')).toHaveLength(0)
+  })
+
+  it('closing the tab with nothing to save releases the lock with keepalive', async () => {
+    const { calls: all } = mockFetch(deskRoutes())
+    await openDesk()
+    window.dispatchEvent(new Event('pagehide'))
+    await until(() => expect(calls(all, 'DELETE', '/api/copies/c1/questions/q1/lock')).toHaveLength(1))
+    const init = vi.mocked(fetch).mock.calls.find(([, i]) => i?.method === 'DELETE')![1]!
+    expect(init.keepalive).toBe(true)
+    expect(calls(all, 'PUT', '/api/copies/c1/questions/q1/score')).toHaveLength(0)
+  })
 })
 
 describe('the question rubric editor', () => {

@@ -166,12 +166,20 @@ export const questionsApi = {
     await request<void>(cqPath(copyId, questionId, '/lock'), { method: 'DELETE', headers: lockHeader(token), keepalive })
   },
 
-  /** Saves the question's score (computed by the server from the items and the adjustment). */
-  saveScore(copyId: Id, questionId: string, token: string | null, input: QuestionScoreInput): Promise<QuestionScoreSaved> {
+  /** Saves the question's score (computed by the server from the items and the adjustment);
+   * `keepalive` lets the save outlive a page that is going away. */
+  saveScore(
+    copyId: Id,
+    questionId: string,
+    token: string | null,
+    input: QuestionScoreInput,
+    keepalive = false,
+  ): Promise<QuestionScoreSaved> {
     return request<QuestionScoreSaved>(cqPath(copyId, questionId, '/score'), {
       method: 'PUT',
       headers: lockHeader(token),
       body: input,
+      keepalive,
     })
   },
 

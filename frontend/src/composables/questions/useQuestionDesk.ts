@@ -3,8 +3,10 @@
  * lock (taken on opening, heartbeat, released when leaving), the rubric items applied, the
  * adjustment and remark, the score computed at once (`lib/rubric.ts`) and saved under the lock.
  *
- * Leaving a copy saves what changed (its "complete" flag unchanged), then releases the lock.
- * "Validate and next" saves with complete=true and opens the next copy still to grade.
+ * Leaving a copy saves what changed (its "complete" flag unchanged), then releases the lock. When the
+ * page is going away (`close(true)` on pagehide), what changed goes out in one last `keepalive` save
+ * and the lock expires by itself (a release could overtake the save); with nothing to save the lock
+ * is released. "Validate and next" saves with complete=true and opens the next copy still to grade.
  */
 import { computed, ref, shallowRef, type Ref } from 'vue'
 import { ApiError, errorMessage, type Id } from '../../api/client'
@@ -85,12 +87,18 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
     }
   }
 
-  /** Saves the form if it changed, then releases the lock. */
+  /** Saves the form if it changed, then releases the lock (see the module comment for a page going away). */
   async function leave(keepalive = false): Promise<void> {
     const l = lock.value
     lock.value = null
     if (!l) return
-    if (!keepalive && dirty.value && l.token && !adjustmentError.value) await write(current.value?.score.complete ?? false, l)
+    const unsaved = dirty.value && !!l.token && !adjustmentError.value
+    if (keepalive && unsaved) {
+      l.stop()
+      void write(current.value?.score.complete ?? false, l, true)
+      return
+    }
+    if (unsaved) await write(current.value?.score.complete ?? false, l)
     await l.release(keepalive)
   }
 
@@ -131,7 +139,7 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
   }
 
   /** The PUT under `l`'s token; true when saved. */
-  async function write(complete: boolean, l: QuestionLock | null = lock.value): Promise<boolean> {
+  async function write(complete: boolean, l: QuestionLock | null = lock.value, keepalive = false): Promise<boolean> {
     const c = current.value
     if (!c || !l?.token) return false
     saving.value = true
@@ -143,7 +151,7 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
         adjustment: adjustment.value ?? 0,
         remark: remark.value,
         complete,
-      })
+      }, keepalive)
       c.score = saved.score
       c.status = saved.copy_status
       const row = list.value?.copies.find((r) => String(r.copy_id) === String(c.copy_id))
@@ -266,6 +274,7 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
     score,
     editable,
     dirty,
+    unsaved: computed(() => editable.value && dirty.value),
     loadList,
     open,
     save,
