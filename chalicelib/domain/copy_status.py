@@ -89,8 +89,10 @@ FINISHED = frozenset({S.GRADED})  # what students and results see
 RERENDERING = frozenset({S.GRADING_IN_PROGRESS, S.GRADING_FAILED})
 
 
-def shown_to_student(status: str | CopyStatus, has_final_pdf: bool) -> bool:
-    """True when a copy's result belongs in its student's portal (once its exam is released)."""
+def has_result(status: str | CopyStatus, has_final_pdf: bool) -> bool:
+    """True when a copy has a result: GRADED, or graded and being rendered again (a rubric edit, a
+    regrade answered), its previous final PDF kept meanwhile. Its student's portal (once released),
+    the results, their exports and the release check all count it."""
     return status in FINISHED or (status in RERENDERING and has_final_pdf)
 
 

@@ -204,7 +204,7 @@ def release_check(exam_id: str) -> dict[str, Any]:
     enrolled = [book.students[sid] for sid in book.enrolled if sid in book.students]
     by_name = sorted(enrolled, key=lambda s: (s.last_name.lower(), s.first_name.lower()))
     not_graded = sorted(
-        (copy for copy in book.copies if copy.status not in copy_status.FINISHED),
+        (copy for copy in book.copies if not copy_status.has_result(copy.status, bool(copy.final_pdf_key))),
         key=lambda copy: copy.anonymous_id,
     )
     cannot_sign_in = [

@@ -51,7 +51,7 @@ NOT_YOURS = "This regrade request is not on a question you graded."
 def shown_to_student(copy: Copy) -> bool:
     """True when the copy's result is in its student's portal (its exam being released): GRADED, or
     being re-rendered after a change of scores (it keeps its previous final PDF meanwhile)."""
-    return copy_status.shown_to_student(copy.status, bool(copy.final_pdf_key))
+    return copy_status.has_result(copy.status, bool(copy.final_pdf_key))
 
 
 def window_closes_at(exam: Exam) -> datetime | None:

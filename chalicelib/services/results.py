@@ -86,7 +86,7 @@ def _released_graded(student: Principal) -> list[tuple[Copy, Exam]]:
     copies = [
         copy
         for copy in Copy.student_index.query(student.id)
-        if copy_status.shown_to_student(copy.status, bool(copy.final_pdf_key))
+        if copy_status.has_result(copy.status, bool(copy.final_pdf_key))
     ]
     exam_ids = list({copy.exam_id for copy in copies})
     by_id = {exam.id: exam for exam in Exam.batch_get(exam_ids)} if exam_ids else {}
@@ -112,7 +112,7 @@ def _own_released_copy(student: Principal, copy_id: str) -> tuple[Copy, Exam]:
         exam = Exam.get(copy.exam_id, consistent_read=True)
     except DoesNotExist as error:
         raise NotFound("No such result.", reason="result_not_found") from error
-    shown = copy_status.shown_to_student(copy.status, bool(copy.final_pdf_key))
+    shown = copy_status.has_result(copy.status, bool(copy.final_pdf_key))
     if copy.student_id != student.id or not shown or exam.released_at is None:
         raise NotFound("No such result.", reason="result_not_found")
     return copy, exam
@@ -144,7 +144,11 @@ def student_download(student: Principal, copy_id: str, origin: Origin) -> dict[s
 
 def _graded(exam_id: str) -> tuple[Exam, list[Copy], dict[str, ScoreSheet]]:
     exam = exams.get_exam(exam_id)
-    copies = [copy for copy in Copy.exam_index.query(exam_id) if copy.status in copy_status.FINISHED]
+    copies = [
+        copy
+        for copy in Copy.exam_index.query(exam_id)
+        if copy_status.has_result(copy.status, bool(copy.final_pdf_key))
+    ]
     return exam, copies, _sheets(copies)
 
 

@@ -69,6 +69,6 @@ def test_the_groups_rules_use():
     ],
 )
 def test_a_student_sees_a_graded_copy_and_keeps_it_while_it_is_rendered_again(status, has_final_pdf, shown):
-    from chalicelib.domain.copy_status import shown_to_student
+    from chalicelib.domain.copy_status import has_result
 
-    assert shown_to_student(status, has_final_pdf) is shown
+    assert has_result(status, has_final_pdf) is shown

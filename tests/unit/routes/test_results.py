@@ -194,6 +194,23 @@ def test_exports_and_statistics(api, admin):
     assert [question["count"] for question in stats["questions"]] == [2, 2]
 
 
+def test_a_graded_copy_being_rendered_again_stays_in_the_exports_and_statistics(api, admin):
+    exam_id, q = exam_with_scheme(api, admin)
+    student("gus", "LEFÈVRE", "Gus")
+    student("hal", "DUPONT", "Hal")
+    student("ivy", "MOREL", "Ivy")
+    graded(exam_id, "c-gus", "gus", q, (4, 6))
+    graded(exam_id, "c-hal", "hal", q, (8, 11), status="GRADING_IN_PROGRESS")  # a rubric edit re-renders it
+    graded(exam_id, "c-ivy", "ivy", q, (1, 1), status="GRADING_IN_PROGRESS")
+    Copy("c-ivy").update(actions=[Copy.final_pdf_key.remove()])  # a first render: no result yet
+
+    results_csv = api.http.get(f"/api/exams/{exam_id}/export.csv", headers=admin.headers()).body.decode()
+    stats = json.loads(api.http.get(f"/api/exams/{exam_id}/stats", headers=admin.headers()).body)
+
+    assert "AB-c-gus" in results_csv and "AB-c-hal" in results_csv and "AB-c-ivy" not in results_csv
+    assert (stats["count"], stats["min"], stats["max"]) == (2, 10, 19)
+
+
 def test_every_user_text_cell_of_both_exports_is_defused(api, admin):
     import csv
     import io

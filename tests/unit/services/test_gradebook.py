@@ -94,6 +94,19 @@ def test_nothing_needs_attention_when_every_student_is_graded_and_can_sign_in(ap
     assert check["copies_not_graded"] == {"count": 0, "by_status": {}, "copies": []}
 
 
+def test_a_graded_copy_being_rendered_again_does_not_need_attention(api, admin):
+    exam_id, q = exam_with_scheme(api, admin)
+    student("ana", "DUPONT", "Ana")
+    graded(exam_id, "c-ana", "ana", q, (8, 12), status="GRADING_IN_PROGRESS")  # keeps its previous PDF
+    student("ben", "MARTIN", "Ben")
+    graded(exam_id, "c-ben", "ben", q, (4, 0), status="GRADING_IN_PROGRESS")
+    Copy("c-ben").update(actions=[Copy.final_pdf_key.remove()])  # a first render
+
+    check = gradebook.release_check(exam_id)
+
+    assert [c["id"] for c in check["copies_not_graded"]["copies"]] == ["c-ben"]
+
+
 def test_signing_in_needs_an_identifier_a_password_an_active_account_and_a_live_initial_password():
     now = utcnow()
 
