@@ -3,7 +3,7 @@ import { resetClientState, setCsrfToken } from '../src/api/client'
 import type { CopyQuestion, QuestionCopies, QuestionCopy } from '../src/api/questions'
 import type { RubricItem } from '../src/api/rubrics'
 import { loadMe, resetSessionState } from '../src/stores/session'
-import { empty, json, mockFetch, staffAdmin, type Call, type Responder } from './helpers'
+import { apiError, empty, json, mockFetch, staffAdmin, type Call, type Responder } from './helpers'
 import { allByTestId, byTestId, flush, mountAt, type Mounted } from './mount'
 
 let view: Mounted | null = null
@@ -335,6 +335,53 @@ describe('question desk', () => {
     expect(init.keepalive).toBe(true)
     expect(calls(all, 'PUT', '/api/copies/c1/questions/q1/score')[0]!.body).toMatchObject({ rubric_item_ids: ['r1'], complete: false })
     expect(calls(all, 'DELETE', '/api/copies/c1/questions/q1/lock')).toHaveLength(0)
+  })
+
+  it('a save refused because the session ended keeps the form in the browser; the desk brings it back after signing in', async () => {
+    window.localStorage.clear()
+    let signedIn = true
+    const me = () => (signedIn ? json(200, { user: staffAdmin, csrf_token: 'csrf' }) : apiError(401, 'unauthorized', 'Sign in.'))
+    mockFetch(deskRoutes({ 'GET /api/me': me, 'PUT /api/copies/c1/questions/q1/score': apiError(401, 'unauthorized', 'Sign in.') }))
+    await loadMe()
+    await openDesk()
+    key('1')
+    key('3')
+    await flush()
+    signedIn = false
+    q('question-save').click()
+    await until(() => expect(q('question-save-error').textContent).toContain('Session expirée'))
+    view!.unmount() // the sign-in page: leaving the desk tries the save once more (401 again)
+    view = null
+    await flush()
+    expect(JSON.parse(window.localStorage.getItem(`korrigo:kept-question:${staffAdmin.id}:c1:q1`)!)).toMatchObject({ rubric_item_ids: ['r1', 'r3'], version: 0 })
+
+    signedIn = true
+    const { calls: all } = mockFetch(deskRoutes({ 'GET /api/me': me }))
+    await loadMe(true)
+    await openDesk()
+    await until(() => expect(applied()).toEqual(['r1', 'r3']))
+    expect(q('question-kept-notice').textContent).toContain('Vos modifications non enregistrées ont été reprises')
+    expect(q('question-score').textContent).toBe('1,5 / 4')
+    q('question-save').click()
+    await until(() => expect(calls(all, 'PUT', '/api/copies/c1/questions/q1/score')).toHaveLength(1))
+    expect(calls(all, 'PUT', '/api/copies/c1/questions/q1/score')[0]!.body).toMatchObject({ rubric_item_ids: ['r1', 'r3'], version: 0 })
+    await until(() => expect(window.localStorage.getItem(`korrigo:kept-question:${staffAdmin.id}:c1:q1`)).toBeNull())
+    expect(root().querySelector('[data-testid="question-kept-notice"]')).toBeNull()
+  })
+
+  it('changes kept on a score saved since by someone else are not applied, and the desk says so', async () => {
+    window.localStorage.clear()
+    window.localStorage.setItem(
+      `korrigo:kept-question:${staffAdmin.id}:c1:q1`,
+      JSON.stringify({ rubric_item_ids: ['r3'], adjustmentText: '', remark: 'mine', version: 0, keptAt: 0 }),
+    )
+    const saved = { rubric_item_ids: ['r2'], adjustment: 0, score: 1, remark: '', complete: false, version: 1 }
+    mockFetch(deskRoutes({ 'GET /api/me': json(200, { user: staffAdmin, csrf_token: 'csrf' }), 'GET /api/copies/c1/questions/q1': json(200, detail('c1', { score: saved })) }))
+    await loadMe(true)
+    await openDesk()
+    await until(() => expect(q('question-kept-notice').textContent).toContain('n’ont pas été reprises'))
+    expect(applied()).toEqual(['r2'])
+    expect(window.localStorage.getItem(`korrigo:kept-question:${staffAdmin.id}:c1:q1`)).toBeNull()
   })
 
   it('closing the tab with nothing to save releases the lock with keepalive', async () => {

@@ -7,6 +7,10 @@
  * page is going away (`close(true)` on pagehide), what changed goes out in one last `keepalive` save
  * and the lock expires by itself (a release could overtake the save); with nothing to save the lock
  * is released. "Validate and next" saves with complete=true and opens the next copy still to grade.
+ *
+ * Nothing is lost when the session ends: a save refused with 401, and the last save of a closing tab,
+ * keep the form in the browser (`lib/keptQuestionScores.ts`); opening that copy on that question
+ * again restores it when the score has not moved on (the desk says so).
  */
 import { computed, ref, shallowRef, type Ref } from 'vue'
 import { ApiError, errorMessage, type Id } from '../../api/client'
@@ -20,7 +24,9 @@ import {
 import type { RubricItem } from '../../api/rubrics'
 import { t } from '../../i18n'
 import { parseDecimal } from '../../lib/format'
+import { forgetQuestionScore, keepQuestionScore, reclaimQuestionScore } from '../../lib/keptQuestionScores'
 import { adjustmentProblem, appliedItems, questionScore, toggleItem } from '../../lib/rubric'
+import { session } from '../../stores/session'
 import { neighbourToGrade } from './nextUngraded'
 import { QuestionLock, type QuestionLockState } from './questionLock'
 
@@ -49,6 +55,8 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
   const remark = ref('')
   const saving = ref(false)
   const saveError = ref('')
+  /** Says that changes kept in the browser were restored (or could not be). */
+  const keptNotice = ref('')
   /** Set when "validate and next" found no copy left to grade on this question. */
   const allDone = ref(false)
   let gen = 0
@@ -71,6 +79,31 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
       remark.value !== (s.remark ?? '')
     )
   })
+
+  /** Who signed in when the copy was opened: a session that ends forgets its user before the save fails. */
+  let account: Id | undefined
+
+  /** Keeps the form in the browser (session ended, or the tab closing). */
+  function keepForm(c: CopyQuestion): void {
+    if (account === undefined) return
+    const form = { rubric_item_ids: [...applied.value], adjustmentText: adjustmentText.value, remark: remark.value }
+    keepQuestionScore(account, c.copy_id, c.question.id, c.score.version, form)
+  }
+
+  /** The form kept for this copy and question, when the score is still the one it was typed on. */
+  function reclaimForm(c: CopyQuestion): void {
+    account = session.user?.id
+    if (account === undefined) return
+    const found = reclaimQuestionScore(account, c.copy_id, c.question.id, c.score)
+    if (found.outcome === 'restore') {
+      applied.value = found.form.rubric_item_ids.map(String)
+      adjustmentText.value = found.form.adjustmentText
+      remark.value = found.form.remark
+      keptNotice.value = t('questions.desk.keptRestored')
+    } else if (found.outcome === 'moved') {
+      keptNotice.value = t('questions.desk.keptMoved')
+    }
+  }
 
   function fillForm(s: QuestionScore): void {
     applied.value = s.rubric_item_ids.map(String)
@@ -95,6 +128,7 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
     const unsaved = dirty.value && !!l.token && !adjustmentError.value
     if (keepalive && unsaved) {
       l.stop()
+      if (current.value) keepForm(current.value)
       void write(current.value?.score.complete ?? false, l, true)
       return
     }
@@ -110,6 +144,7 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
     loading.value = true
     loadError.value = ''
     saveError.value = ''
+    keptNotice.value = ''
     allDone.value = false
     lockState.value = null
     let detail: CopyQuestion
@@ -125,6 +160,7 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
     if (mine !== gen) return
     current.value = detail
     fillForm(detail.score)
+    reclaimForm(detail)
     loading.value = false
     if (detail.status !== 'READY') return
     const l = new QuestionLock(copyId, opts.questionId(), (reason) => opts.announce(t('questions.lock.lostAnnounce', { reason })))
@@ -152,6 +188,8 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
         remark: remark.value,
         complete,
       }, keepalive)
+      if (account !== undefined) forgetQuestionScore(account, c.copy_id, c.question.id)
+      keptNotice.value = ''
       c.score = saved.score
       c.status = saved.copy_status
       const row = list.value?.copies.find((r) => String(r.copy_id) === String(c.copy_id))
@@ -165,7 +203,10 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
       return true
     } catch (err) {
       saveError.value = errorMessage(err, t('questions.desk.saveFailed'))
-      if (isQuestionLockLost(err)) l.markLost(saveError.value)
+      if (err instanceof ApiError && err.status === 401) {
+        keepForm(c)
+        saveError.value = t('session.autosave.keptSignedOut')
+      } else if (isQuestionLockLost(err)) l.markLost(saveError.value)
       else if (err instanceof ApiError && err.reason && RELOAD_ON.has(err.reason)) void reloadScore()
       return false
     } finally {
@@ -268,6 +309,7 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
     remark,
     saving,
     saveError,
+    keptNotice,
     allDone,
     rubric,
     maxPoints,

@@ -45,6 +45,8 @@ export default {
       readOnly: 'Cette copie n’est plus modifiable sur cette question (état : {status}).',
       keysHelp: 'Touches : 1 à 9 appliquent un élément du barème, Ctrl+Entrée valide et passe à la suivante, ← et → changent de copie.',
       complete: 'Question notée',
+      keptRestored: 'Vos modifications non enregistrées ont été reprises : vérifiez-les, puis enregistrez.',
+      keptMoved: 'Vos modifications non enregistrées n’ont pas été reprises : la note de cette question a été modifiée depuis.',
     },
     lock: {
       failed: 'Impossible de prendre la main sur cette copie.',
@@ -198,6 +200,8 @@ export default {
       readOnly: 'This copy can no longer be changed on this question (status: {status}).',
       keysHelp: 'Keys: 1 to 9 apply a rubric item, Ctrl+Enter validates and goes to the next copy, ← and → change copy.',
       complete: 'Question scored',
+      keptRestored: 'Your unsaved changes were brought back: check them, then save.',
+      keptMoved: 'Your unsaved changes were not brought back: this question’s score was changed since.',
     },
     lock: {
       failed: 'Could not take this copy.',
