@@ -1,6 +1,7 @@
 """A session that ends mid-copy loses nothing (French interface): the next autosave is refused, the desk
 goes to the sign-in page which says the session expired, and signing back in returns to the copy with
-the unsaved score and remark restored, then saved."""
+the unsaved score and remark restored, then saved. The question desk likewise: the rubric items
+applied and the remark come back on that copy and question, with a notice, and are then saved."""
 
 from __future__ import annotations
 
@@ -60,3 +61,46 @@ def test_a_session_ending_mid_copy_loses_no_edit(page: Page, platform_url: str):
     assert draft["scores"][leaf] == 3.5
     assert draft["remarks"][leaf] == REMARK
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('korrigo:kept-draft:'))") == []
+
+
+def test_a_session_ending_on_the_question_desk_loses_no_rubric_choice(page: Page, platform_url: str):
+    from tests.e2e.test_question_grading import question_exam
+
+    admin, exam, (q1, _q2), copies, items = question_exam(platform_url, [("BERNARD", "Inès")])
+    copy_id = copies[0]["id"]
+    desk = f"{platform_url}/teacher/exams/{exam['id']}/questions/{q1}?copy={copy_id}"
+
+    page.goto(f"{platform_url}/login")
+    page.get_by_test_id("login-username").fill("teacher1")
+    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page).to_have_url(re.compile(r"/teacher$"))
+    page.goto(desk)
+    expect(page.get_by_test_id("rubric-item").first).to_be_enabled()  # the question lock is ours
+
+    end_sessions_of(admin, "teacher1")
+    page.keyboard.press("1")
+    page.keyboard.press("3")
+    page.get_by_test_id("question-remark").fill(REMARK)
+    expect(page.get_by_test_id("question-score")).to_have_text("1,5 / 4")
+    page.get_by_test_id("question-save").click()
+
+    expect(page.get_by_test_id("session-expired")).to_contain_text("Votre session a expiré", timeout=20_000)
+    page.get_by_test_id("login-username").fill("teacher1")
+    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+
+    expect(page).to_have_url(re.compile(f"copy={copy_id}"))
+    expect(page.get_by_test_id("question-kept-notice")).to_contain_text("ont été reprises")
+    expect(page.get_by_test_id("question-score")).to_have_text("1,5 / 4")
+    expect(page.get_by_test_id("question-remark")).to_have_value(REMARK)
+    expect(page.get_by_test_id("rubric-item").first).to_be_enabled()
+    page.get_by_test_id("question-save").click()
+    expect(page.get_by_test_id("question-kept-notice")).to_have_count(0)
+
+    teacher = ApiClient(platform_url, "teacher1")
+    saved = teacher.call("GET", f"/api/copies/{copy_id}/questions/{q1}")["score"]
+    assert sorted(saved["rubric_item_ids"]) == sorted([items["Méthode juste"], items["Erreur de signe"]])
+    assert (saved["score"], saved["remark"]) == (1.5, REMARK)
+    kept = "Object.keys(localStorage).filter(k => k.startsWith('korrigo:kept-question:'))"
+    assert page.evaluate(kept) == []
