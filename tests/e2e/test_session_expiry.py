@@ -10,8 +10,16 @@ import re
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import DEMO_PASSWORD, ApiClient, dispatched_exam
+from tests.e2e.test_sign_in import sign_in
 
 REMARK = "Raisonnement juste, calcul à revoir."
+
+
+def sign_in_again(page: Page) -> None:
+    """On the sign-in page the expiry led to: the teacher signs in again (it returns where they were)."""
+    page.get_by_test_id("login-username").fill("teacher1")
+    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
+    page.get_by_test_id("login-submit").click()
 
 
 def end_sessions_of(admin: ApiClient, username: str) -> None:
@@ -28,10 +36,7 @@ def test_a_session_ending_mid_copy_loses_no_edit(page: Page, platform_url: str):
     leaf = exam["marking_scheme"]["nodes"][0]["children"][0]["id"]
     desk = f"{platform_url}/teacher/copies/{copy_id}"
 
-    page.goto(f"{platform_url}/login")
-    page.get_by_test_id("login-username").fill("teacher1")
-    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    sign_in(page, platform_url, "teacher1", DEMO_PASSWORD)
     expect(page).to_have_url(re.compile(r"/teacher$"))
     page.goto(desk)
     expect(page.get_by_test_id("page-image")).to_be_visible()
@@ -46,9 +51,7 @@ def test_a_session_ending_mid_copy_loses_no_edit(page: Page, platform_url: str):
     expect(page.get_by_test_id("session-expired")).to_contain_text("Votre session a expiré", timeout=20_000)
     assert "expired=1" in page.url and copy_id in page.url  # ?next= names the copy
 
-    page.get_by_test_id("login-username").fill("teacher1")
-    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    sign_in_again(page)
 
     expect(page).to_have_url(desk)
     score = page.locator(f'[data-testid="score-input"][data-node-id="{leaf}"]')
@@ -70,10 +73,7 @@ def test_a_session_ending_on_the_question_desk_loses_no_rubric_choice(page: Page
     copy_id = copies[0]["id"]
     desk = f"{platform_url}/teacher/exams/{exam['id']}/questions/{q1}?copy={copy_id}"
 
-    page.goto(f"{platform_url}/login")
-    page.get_by_test_id("login-username").fill("teacher1")
-    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    sign_in(page, platform_url, "teacher1", DEMO_PASSWORD)
     expect(page).to_have_url(re.compile(r"/teacher$"))
     page.goto(desk)
     expect(page.get_by_test_id("rubric-item").first).to_be_enabled()  # the question lock is ours
@@ -86,9 +86,7 @@ def test_a_session_ending_on_the_question_desk_loses_no_rubric_choice(page: Page
     page.get_by_test_id("question-save").click()
 
     expect(page.get_by_test_id("session-expired")).to_contain_text("Votre session a expiré", timeout=20_000)
-    page.get_by_test_id("login-username").fill("teacher1")
-    page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    sign_in_again(page)
 
     expect(page).to_have_url(re.compile(f"copy={copy_id}"))
     expect(page.get_by_test_id("question-kept-notice")).to_contain_text("ont été reprises")
