@@ -7,7 +7,6 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import storage
 from chalicelib.domain import copy_status
 from chalicelib.domain.annotations import AnnotationError, check_text, normalise_geometry
 from chalicelib.domain.principal import Origin, Principal
@@ -17,7 +16,7 @@ from chalicelib.models.audit import AuditEvent
 from chalicelib.models.base import utcnow
 from chalicelib.models.copies import Copy, Page
 from chalicelib.models.grading import Annotation, Draft, ScoreSheet
-from chalicelib.services import audit, copies, copy_reads, locks
+from chalicelib.services import audit, copies, copy_reads, locks, page_views
 
 STALE_ANNOTATION = "The annotation was changed meanwhile; reload it."
 
@@ -75,19 +74,7 @@ def copy_detail(copy_id: str, caller: Principal) -> dict[str, Any]:
     """
     seen = copy_reads.read(copy_id, caller, lock=True, sheet=True)
     copy, exam = seen.copy, seen.exam
-    pages = []
-    for page in Page.query(copy.id):
-        key = page.image_key
-        if not caller.is_admin and page.masked_image_key:
-            key = page.masked_image_key
-        pages.append(
-            {
-                "index": int(page.index),
-                "url": storage.presigned_get(key),
-                "width": int(page.width),
-                "height": int(page.height),
-            }
-        )
+    pages = [page_views.page_view(page, caller) for page in Page.query(copy.id)]
     detail: dict[str, Any] = {
         **copy_state(seen, caller),
         "exam_name": exam.name,

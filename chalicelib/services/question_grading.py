@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from chalicelib import aws, storage
+from chalicelib import aws
 from chalicelib.domain import copy_status
 from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.domain.marking_scheme import Leaf
@@ -36,6 +36,7 @@ from chalicelib.services import (
     copy_reads,
     exams,
     finalize,
+    page_views,
     question_dispatch,
     question_locks,
     rescoring,
@@ -228,17 +229,7 @@ def copy_question(copy_id: str, question_id: str, caller: Principal) -> dict[str
 
 
 def _page(page: Page | None, caller: Principal) -> dict[str, Any] | None:
-    if page is None:
-        return None
-    key = page.image_key
-    if not caller.is_admin:
-        key = page.masked_image_key or page.image_key
-    return {
-        "index": int(page.index),
-        "url": storage.presigned_get(key),
-        "width": int(page.width),
-        "height": int(page.height),
-    }
+    return page_views.page_view(page, caller) if page is not None else None
 
 
 # Score saves ----------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib import aws, storage
+from chalicelib import aws
 from chalicelib.domain import copy_status
 from chalicelib.domain.copy_status import CopyStatus
 from chalicelib.domain.marking_scheme import Leaf
@@ -35,7 +35,7 @@ from chalicelib.models.exams import Exam
 from chalicelib.models.grading import ScoreSheet
 from chalicelib.models.questions import QuestionScore, RegradeRequest, RubricItem
 from chalicelib.models.students import Student
-from chalicelib.services import audit, copy_reads, exams, rescoring
+from chalicelib.services import audit, copy_reads, exams, page_views, rescoring, rubrics
 from chalicelib.services.copy_transitions import Item, TransitionLost, commit
 
 OPEN, ANSWERED = "OPEN", "ANSWERED"
@@ -399,32 +399,9 @@ def read(copy_id: str, question_id: str, caller: Principal) -> Regrade:
     return Regrade(request, copy, exam, graded, sheet if isinstance(sheet, ScoreSheet) else None)
 
 
-def _rubric_item(item: RubricItem) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "question_id": item.question_id,
-        "position": int(item.position or 0),
-        "label": item.label,
-        "kind": item.kind,
-        "points": float(item.points),
-        "comment": item.comment,
-        "version": int(item.version),
-    }
-
-
 def _page(copy_id: str, index: int, caller: Principal) -> dict[str, Any] | None:
     page = aws.batch_get(Page(copy_id, index))[0]
-    if not isinstance(page, Page):
-        return None
-    key = page.image_key
-    if not caller.is_admin and page.masked_image_key:
-        key = page.masked_image_key
-    return {
-        "index": int(page.index),
-        "url": storage.presigned_get(key),
-        "width": int(page.width),
-        "height": int(page.height),
-    }
+    return page_views.page_view(page, caller) if isinstance(page, Page) else None
 
 
 def detail(copy_id: str, question_id: str, caller: Principal) -> dict[str, Any]:
@@ -471,7 +448,7 @@ def detail(copy_id: str, question_id: str, caller: Principal) -> dict[str, Any]:
         },
         "page": _page(copy.id, page_index, caller),
         "score": score,
-        "rubric": [_rubric_item(item) for item in rubric],
+        "rubric": [rubrics.serialise(item) for item in rubric],
     }
 
 
