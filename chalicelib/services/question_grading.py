@@ -90,6 +90,15 @@ def question_rubric(items: Iterable[RubricItem], question_id: str) -> list[Rubri
     return sorted(mine, key=lambda item: (int(item.position or 0), item.id))
 
 
+def retired_items(
+    items: Iterable[RubricItem], score: QuestionScore | None, question_id: str
+) -> list[RubricItem]:
+    """Removed items the score still applies (applied just before their removal): shown so the grader
+    sees every point counted, and may take them off."""
+    applied = set(score.rubric_item_ids or []) if score is not None else set()
+    return [item for item in items if item.deleted and item.question_id == question_id and item.id in applied]
+
+
 def serialise_score(score: QuestionScore | None) -> dict[str, Any]:
     """The API shape of a question's score (the empty one before any save)."""
     if score is None:
@@ -218,6 +227,7 @@ def copy_question(copy_id: str, question_id: str, caller: Principal) -> dict[str
         "page": _page(page, caller),
         "score": serialise_score(seen.score),
         "rubric": [serialise_item(item) for item in question_rubric(items, question_id)],
+        "retired": [serialise_item(item) for item in retired_items(items, seen.score, question_id)],
         "lock": {
             "holder_name": lock.holder_name,
             "expires_at": lock.expires_at.isoformat(),
@@ -236,28 +246,51 @@ def _page(page: Page | None, caller: Principal) -> dict[str, Any] | None:
 
 
 def _applied(
-    exam_id: str, leaf: Leaf, item_ids: Sequence[str], *, fresh: bool
+    exam_id: str, leaf: Leaf, item_ids: Sequence[str], *, fresh: bool, copy_id: str, seen: int
 ) -> list[RubricItem]:
     """The rubric items to apply, each a live item of this question (400 ``rubric_item_unknown``);
-    items missing from this process's copy are looked for once more in a fresh read."""
+    items missing from this process's copy are looked for once more in a fresh read.
+
+    A removed (deleted) item stays acceptable on a score that already applies it: it was applied just
+    before its removal (the removal's in-use check reads an index). One consistent read of the score at
+    version ``seen`` (the grader's) tells; the save's transaction is conditioned on that version.
+    """
     if len(set(item_ids)) != len(item_ids):
         raise BadRequest("A rubric item is applied at most once.", reason="rubric_item_repeated")
+    kept: set[str] | None = None
+
+    def usable(item: RubricItem | None) -> bool:
+        nonlocal kept
+        if item is None or item.question_id != leaf.id:
+            return False
+        if not item.deleted:
+            return True
+        if kept is None:
+            kept = _kept_items(copy_id, leaf.id, seen)
+        return item.id in kept
+
     for tries in (fresh, True):
         by_id = {item.id: item for item in rubric_items(exam_id, fresh=tries)}
         found = [by_id.get(item_id) for item_id in item_ids]
-        if all(item is not None and item.question_id == leaf.id and not item.deleted for item in found):
+        if all(usable(item) for item in found):
             return [item for item in found if item is not None]
         if tries:
             break
-    unknown = next(
-        item_id for item_id, item in zip(item_ids, found, strict=True)
-        if item is None or item.question_id != leaf.id or item.deleted
-    )
+    unknown = next(item_id for item_id, item in zip(item_ids, found, strict=True) if not usable(item))
     raise BadRequest(
         "This rubric item is not one of the question's.",
         reason="rubric_item_unknown",
         params={"item": unknown},
     )
+
+
+def _kept_items(copy_id: str, question_id: str, seen: int) -> set[str]:
+    """The items the stored score applies, when it is still at version ``seen``."""
+    try:
+        stored = QuestionScore.get(copy_id, question_id, consistent_read=True)
+    except QuestionScore.DoesNotExist:
+        return set()
+    return set(stored.rubric_item_ids or []) if int(stored.version) == seen else set()
 
 
 def compute(applied: Sequence[RubricItem], adjustment: float, leaf: Leaf) -> tuple[Decimal, Decimal]:
@@ -296,7 +329,9 @@ def save_score(
             exam = copy_reads.exam_snapshot(exam_id, fresh=True)
             leaf = question_locks.check(exam, question_id, caller)
         question_locks.require_question_mode(exam)
-        applied = _applied(exam_id, leaf, list(rubric_item_ids), fresh=fresh_rubric)
+        applied = _applied(
+            exam_id, leaf, list(rubric_item_ids), fresh=fresh_rubric, copy_id=copy_id, seen=version
+        )
         extra, score = compute(applied, adjustment, leaf)
         if not token:
             raise question_locks.lost_lock()

@@ -384,6 +384,29 @@ describe('question desk', () => {
     expect(window.localStorage.getItem(`korrigo:kept-question:${staffAdmin.id}:c1:q1`)).toBeNull()
   })
 
+  it('an item removed from the rubric that the copy still applies counts, shows as removed, and can only be taken off', async () => {
+    const retired: RubricItem = { id: 'r9', question_id: 'q1', position: 9, label: 'Ancien critère', kind: 'delta', points: 1, comment: null, version: 2 }
+    const score = { rubric_item_ids: ['r1', 'r9'], adjustment: 0, score: 3, remark: '', complete: false, version: 1 }
+    const { calls: all } = mockFetch(deskRoutes({ 'GET /api/copies/c1/questions/q1': json(200, detail('c1', { score, retired: [retired] })) }))
+    await openDesk()
+    const old = () => q<HTMLButtonElement>('rubric-retired-item')
+    expect(old().textContent).toContain('retiré')
+    expect(old().dataset.applied).toBe('true')
+    expect(q('question-score').textContent).toBe('3 / 4')
+    key('9') // no key for a removed item
+    await flush()
+    expect(old().dataset.applied).toBe('true')
+
+    old().click()
+    await flush()
+    expect(old().dataset.applied).toBe('false')
+    expect(old().disabled).toBe(true) // never put back
+    expect(q('question-score').textContent).toBe('2 / 4')
+    q('question-save').click()
+    await until(() => expect(calls(all, 'PUT', '/api/copies/c1/questions/q1/score')).toHaveLength(1))
+    expect(calls(all, 'PUT', '/api/copies/c1/questions/q1/score')[0]!.body).toMatchObject({ rubric_item_ids: ['r1'] })
+  })
+
   it('closing the tab with nothing to save releases the lock with keepalive', async () => {
     const { calls: all } = mockFetch(deskRoutes())
     await openDesk()

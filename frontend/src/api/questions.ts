@@ -93,6 +93,8 @@ export interface CopyQuestion {
   page: QuestionPage
   score: QuestionScore
   rubric: RubricItem[]
+  /** Items removed from the rubric that this copy still applies (applied just before their removal). */
+  retired?: RubricItem[]
   lock: QuestionLockInfo | null
 }
 

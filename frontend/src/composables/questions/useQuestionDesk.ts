@@ -62,13 +62,17 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
   let gen = 0
 
   const rubric = computed<RubricItem[]>(() => [...(current.value?.rubric ?? [])].sort((a, b) => a.position - b.position))
+  /** Removed items the copy still applies: they count until taken off, and cannot be applied again. */
+  const retired = computed<RubricItem[]>(() => current.value?.retired ?? [])
   const maxPoints = computed(() => current.value?.question.max_points ?? list.value?.question.max_points ?? 0)
   const adjustment = computed(() => (adjustmentText.value.trim() === '' ? 0 : parseDecimal(adjustmentText.value)))
   const adjustmentError = computed(() => {
     const problem = adjustmentProblem(adjustment.value, maxPoints.value)
     return problem ? t(`questions.errors.${problem}`, { max: maxPoints.value }) : ''
   })
-  const score = computed(() => questionScore(appliedItems(rubric.value, applied.value), adjustment.value ?? 0, maxPoints.value))
+  const score = computed(() =>
+    questionScore(appliedItems([...rubric.value, ...retired.value], applied.value), adjustment.value ?? 0, maxPoints.value),
+  )
   const editable = computed(() => !!current.value && current.value.status === 'READY' && lockState.value?.phase === 'mine')
   const dirty = computed(() => {
     const s = current.value?.score
@@ -223,6 +227,7 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
       if (current.value !== c) return
       c.score = fresh.score
       c.rubric = fresh.rubric
+      c.retired = fresh.retired
       c.status = fresh.status
       fillForm(fresh.score)
     } catch {
@@ -260,6 +265,10 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
 
   function toggle(itemId: string): void {
     if (!editable.value) return
+    if (retired.value.some((i) => String(i.id) === String(itemId))) {
+      applied.value = applied.value.filter((id) => id !== String(itemId)) // taken off, never put back
+      return
+    }
     applied.value = toggleItem(rubric.value, applied.value, itemId)
   }
 
@@ -312,6 +321,7 @@ export function useQuestionDesk(opts: QuestionDeskOptions) {
     keptNotice,
     allDone,
     rubric,
+    retired,
     maxPoints,
     score,
     editable,

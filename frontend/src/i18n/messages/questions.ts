@@ -69,6 +69,8 @@ export default {
     rubric: {
       title: 'Barème',
       empty: 'Aucun élément de barème pour cette question : ajoutez-en, ou notez avec l’ajustement.',
+      retiredTitle: 'Retirés du barème, encore appliqués à cette copie',
+      retired: 'retiré',
       itemLabel: '{n}. {label} ({points})',
       applied: 'appliqué',
       edit: 'Modifier le barème',
@@ -224,6 +226,8 @@ export default {
     rubric: {
       title: 'Rubric',
       empty: 'No rubric item for this question yet: add some, or score with the adjustment.',
+      retiredTitle: 'Removed from the rubric, still applied to this copy',
+      retired: 'removed',
       itemLabel: '{n}. {label} ({points})',
       applied: 'applied',
       edit: 'Edit the rubric',
