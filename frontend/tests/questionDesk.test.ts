@@ -415,6 +415,11 @@ describe('question desk', () => {
     const init = vi.mocked(fetch).mock.calls.find(([, i]) => i?.method === 'DELETE')![1]!
     expect(init.keepalive).toBe(true)
     expect(calls(all, 'PUT', '/api/copies/c1/questions/q1/score')).toHaveLength(0)
+
+    // Back from the browser's page cache: the copy opens again under a new lock.
+    window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))
+    await until(() => expect(calls(all, 'POST', '/api/copies/c1/questions/q1/lock')).toHaveLength(2))
+    await until(() => expect(allByTestId<HTMLButtonElement>(root(), 'rubric-item')[0]!.disabled).toBe(false))
   })
 })
 
