@@ -4,7 +4,10 @@ once its points, kind, label or comment changed.
 Who may read: admins and the exam's teachers. Who may write an item: an admin, or, in question mode, a
 teacher assigned to its question (``exam.question_teachers``). Every write checks, in its own
 transaction, that the exam is still the version read (its scheme gave the item's maximum, its dispatch
-the caller's right), and the item's version for an update or a delete.
+the caller's right), and the item's version for an update or a delete. A new item claims the id
+``<question>.<n>``, n one more than the items its question ever had (``_claim``): creations that read
+the same rubric claim the same id and only one put succeeds, so the per-question cap and the item's
+position are decided by that conditional put, not by the read before it.
 
 Re-scoring is a job: the edit writes ``rescore-jobs/<exam>/<item>/<version>.json`` *before* its
 transaction (a job whose item never reaches that version is dropped), and the rescore function runs
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -183,7 +185,7 @@ def create_item(
         now = utcnow()
         item = RubricItem(
             exam_id,
-            uuid.uuid4().hex,
+            _claim(leaf.id, siblings),
             question_id=leaf.id,
             position=max((int(i.position) for i in siblings), default=0) + 1,
             label=fields["label"],
@@ -212,6 +214,19 @@ def create_item(
             return item
         copy_reads.exam_snapshot(exam_id, fresh=True)
     raise Conflict("The exam changed meanwhile; reload it.", reason="exam_changed")
+
+
+def _claim(question_id: str, siblings: list[RubricItem]) -> str:
+    """The id a new item of ``question_id`` claims, given every item the question has (removed ones too).
+
+    Items are never deleted from the table, so this is ``<question>.<count + 1>`` unless that id is
+    already taken; a creation racing this one read the same rubric and claims the same id.
+    """
+    taken = {item.id for item in siblings}
+    n = len(siblings) + 1
+    while f"{question_id}.{n}" in taken:
+        n += 1
+    return f"{question_id}.{n}"
 
 
 def _get_item(exam_id: str, item_id: str) -> RubricItem:

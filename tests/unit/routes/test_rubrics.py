@@ -72,6 +72,44 @@ def test_the_admin_and_the_question_grader_append_items_that_everyone_on_the_exa
     assert [e.action for e in AuditEvent.exam_index.query("e1")].count("rubric.create") == 3
 
 
+def test_a_question_has_at_most_thirty_live_items(api, people):
+    for n in range(29):
+        seed_item("e1", f"old-{n}", "q1", 0.5, position=n + 1)
+    seed_item("e1", "gone", "q1", 0.5, position=30).update(actions=[RubricItem.deleted.set(True)])
+
+    status, last = send(api, people["admin"], "POST", BASE, new_item())
+    assert status == 201 and (last["id"], last["position"]) == ("q1.31", 31)  # the 31st item the question had
+    status, refused = send(api, people["admin"], "POST", BASE, new_item(label="Un de trop"))
+    assert status == 422 and refused["error"]["reason"] == "rubric_too_many_items"
+    assert sum(1 for item in RubricItem.query("e1") if not item.deleted) == 30
+
+
+def test_two_creations_reading_the_same_rubric_claim_one_id_and_the_cap_holds(api, people, monkeypatch):
+    from chalicelib.services import rubrics
+
+    for n in range(29):
+        seed_item("e1", f"old-{n}", "q1", 0.5, position=n + 1)
+    read = rubrics.exam_items
+    raced: list[tuple] = []
+    racing = []
+
+    def read_then_lose_the_race(exam_id, **kwargs):
+        items = read(exam_id, **kwargs)
+        if not racing:  # another creation commits between this read and this creation's put
+            racing.append(True)
+            raced.append(send(api, people["admin"], "POST", BASE, new_item(label="L’autre")))
+        return items
+
+    monkeypatch.setattr(rubrics, "exam_items", read_then_lose_the_race)
+    status, body = send(api, people["admin"], "POST", BASE, new_item(label="Celle-ci"))
+
+    assert raced[0][0] == 201 and raced[0][1]["id"] == "q1.30"
+    assert status == 422 and body["error"]["reason"] == "rubric_too_many_items"  # decided by the put
+    assert sorted(item.label for item in RubricItem.query("e1") if not item.label.startswith("old-")) == [
+        "L’autre"
+    ]
+
+
 def test_a_teacher_writes_only_the_rubric_of_a_question_dispatched_to_them_in_question_mode(api, people):
     status, body = send(api, people["other"], "POST", BASE, new_item())
     assert (status, body["error"]["reason"]) == (403, "rubric_not_allowed")
