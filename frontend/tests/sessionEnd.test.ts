@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createApp, h, nextTick } from 'vue'
 import { createMemoryHistory, createRouter, RouterView } from 'vue-router'
-import { resetClientState } from '../src/api/client'
+import { request, resetClientState, setCsrfToken } from '../src/api/client'
 import SessionExpiryWarning from '../src/components/SessionExpiryWarning.vue'
 import { i18n, setLocale } from '../src/i18n'
 import { DraftAutosave } from '../src/lib/draftAutosave'
@@ -50,6 +50,39 @@ describe('signing out', () => {
     unregister()
     await logout()
     expect(order).toEqual(['desk flushed', 'logout'])
+  })
+
+  it('a request on its way gets its answer before signing out; one asked meanwhile is never sent', async () => {
+    let answer: (() => void) | null = null
+    const order: string[] = []
+    const { calls } = mockFetch({
+      'GET /api/teacher/questions': () =>
+        new Promise<Response>((resolve) => {
+          answer = () => {
+            order.push('questions answered')
+            resolve(json(200, { questions: [] }))
+          }
+        }),
+      'POST /api/logout': () => {
+        order.push('logout')
+        return empty(204)
+      },
+    })
+    setCsrfToken('c')
+    const asked = request('/api/teacher/questions')
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    const signingOut = logout()
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    const late = request('/api/teacher/copies') // a timer firing while signing out
+    await expect(late).rejects.toMatchObject({ status: 0, code: 'signed_out' })
+    expect(order).toEqual([])
+    answer!()
+    await expect(asked).resolves.toEqual({ questions: [] })
+    await signingOut
+    expect(order).toEqual(['questions answered', 'logout'])
+    expect(calls.map((c) => c.url)).toEqual(['/api/teacher/questions', '/api/logout'])
+    mockFetch({ 'GET /api/exams': json(200, { exams: [] }) })
+    await expect(request('/api/exams')).resolves.toEqual({ exams: [] }) // the sign-in page may ask again
   })
 
   it('signs out anyway when a hook fails or hangs', async () => {

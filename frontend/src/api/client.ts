@@ -8,6 +8,9 @@
  * - On 401 (except for the login / me / logout calls) runs the registered
  *   unauthorized handler, which clears the session and redirects to the right
  *   login page (see `installAuthRedirect` in `src/stores/session.ts`).
+ * - Signing out closes the gate (`closeForSignOut`): the requests already sent finish first, new
+ *   ones are refused without leaving the browser (`signed_out`), so none meets the ended session
+ *   with a 401; `reopenAfterSignOut` opens it again for the sign-in page.
  */
 
 import { currentLocale, has, t } from '../i18n'
@@ -408,6 +411,45 @@ async function rawRequest<T>(method: HttpMethod, path: string, options: RequestO
   return (payload ?? undefined) as T
 }
 
+// ---------------------------------------------------------------------------
+// The sign-out gate
+// ---------------------------------------------------------------------------
+
+/** Requests sent and not answered yet (their settling, never their failure). */
+const inFlight = new Set<Promise<void>>()
+let gateClosed = false
+
+/** Calls `send` unless signing out (refused, never sent), tracking it while it is on its way. */
+function tracked<T>(pathOnly: string, send: () => Promise<T>): Promise<T> {
+  if (gateClosed && pathOnly !== '/api/logout') {
+    return Promise.reject(new ApiError(0, 'signed_out', 'Signing out: nothing more is sent.'))
+  }
+  const sent = send()
+  const settled = sent.then(
+    () => undefined,
+    () => undefined,
+  )
+  inFlight.add(settled)
+  void settled.then(() => inFlight.delete(settled))
+  return sent
+}
+
+/** Signing out: refuse new requests, then wait (at most `ms`) for those already sent. */
+export async function closeForSignOut(ms: number): Promise<void> {
+  gateClosed = true
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms)
+  })
+  await Promise.race([Promise.all([...inFlight]), timeout])
+  clearTimeout(timer)
+}
+
+/** Signed out: requests may go again (the sign-in page). */
+export function reopenAfterSignOut(): void {
+  gateClosed = false
+}
+
 /** The shared 401 handling of `request` and `requestBlob`. */
 async function handleUnauthorized(method: HttpMethod, pathOnly: string, err: unknown, options: RequestOptions): Promise<void> {
   if (!(err instanceof ApiError) || err.status !== 401 || AUTH_EXEMPT.has(`${method} ${pathOnly}`)) return
@@ -434,7 +476,7 @@ export async function request<T = unknown>(path: string, options: RequestOptions
     await ensureCsrfToken()
   }
   try {
-    return await rawRequest<T>(method, path, options)
+    return await tracked(pathOnly, () => rawRequest<T>(method, path, options))
   } catch (err) {
     await handleUnauthorized(method, pathOnly, err, options)
     throw err
@@ -486,14 +528,16 @@ export async function requestBlob(path: string, options: Omit<RequestOptions, 'm
     try {
       const headers = new Headers({ Accept: '*/*' })
       for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value)
-      response = await fetch(buildUrl(path, options.query), {
-        method: 'GET',
-        headers,
-        credentials: 'same-origin',
-        signal: options.signal,
-      })
+      response = await tracked(pathOnly, () =>
+        fetch(buildUrl(path, options.query), {
+          method: 'GET',
+          headers,
+          credentials: 'same-origin',
+          signal: options.signal,
+        }),
+      )
     } catch (err) {
-      if (err instanceof DOMException && err.name === 'AbortError') throw err
+      if (err instanceof ApiError || (err instanceof DOMException && err.name === 'AbortError')) throw err
       throw new ApiError(0, 'network_error', 'Cannot reach the server. Check your connection and try again.')
     }
     if (!response.ok) throw toApiError(response, await readJson(response))
@@ -584,4 +628,6 @@ export function resetClientState(): void {
   csrfToken = null
   csrfRefresh = null
   unauthorizedHandler = null
+  gateClosed = false
+  inFlight.clear()
 }

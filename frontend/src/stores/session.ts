@@ -15,6 +15,8 @@ import { maybeSignedIn, noteSessionEnd, noteSignedIn, noteSignedOut } from '../l
 import {
   api,
   ApiError,
+  closeForSignOut,
+  reopenAfterSignOut,
   setCsrfToken,
   setUnauthorizedHandler,
   type AccountKind,
@@ -171,12 +173,16 @@ export async function logout(): Promise<AccountKind> {
   const kind = state.user?.kind ?? 'staff'
   const hooks = [...signOutHooks].map((hook) => Promise.resolve().then(hook))
   await within(SIGN_OUT_HOOKS_TIMEOUT_MS, Promise.allSettled(hooks))
+  // What the page asked before signing out gets its answer; nothing new is sent to a session ending.
+  await closeForSignOut(SIGN_OUT_HOOKS_TIMEOUT_MS)
   try {
     await api.logout()
   } catch {
     // Already signed out or unreachable: forget the session locally anyway.
+  } finally {
+    clearSession()
+    reopenAfterSignOut()
   }
-  clearSession()
   return kind
 }
 
