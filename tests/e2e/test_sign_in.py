@@ -54,6 +54,9 @@ def test_the_sign_in_pages_are_french_and_log_no_console_error(page: Page, platf
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
+    refused: list[str] = []  # which request a console "Failed to load resource" was about
+    page.on("response",
+            lambda r: refused.append(f"{r.request.method} {r.url} {r.status}") if r.status >= 400 else None)
 
     page.goto(f"{platform_url}/login")
     expect(page.get_by_test_id("login-submit")).to_have_text("Se connecter")
@@ -63,7 +66,7 @@ def test_the_sign_in_pages_are_french_and_log_no_console_error(page: Page, platf
     page.goto(f"{platform_url}/student/login")
     expect(page.get_by_role("heading", level=1)).to_have_text("Connexion élève")
     page.wait_for_load_state("networkidle")
-    assert errors == []
+    assert errors == [], refused
 
     sign_in(page, platform_url, "teacher1", DEMO_PASSWORD)
     expect(page).to_have_url(re.compile(r"/teacher$"))
@@ -74,4 +77,4 @@ def test_the_sign_in_pages_are_french_and_log_no_console_error(page: Page, platf
     page.reload()
     expect(page.get_by_test_id("login-username")).to_be_visible()
     page.wait_for_load_state("networkidle")
-    assert errors == []
+    assert errors == [], refused
