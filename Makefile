@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FRONTEND_STAMP := frontend/node_modules/.installed
 export AWS_DEFAULT_REGION ?= eu-west-3
 
-.PHONY: dev test lint unit integration e2e frontend-test check-deploy maintenance package lint-infra redrive backup restore openapi clean
+.PHONY: dev test lint unit integration e2e screenshots frontend-test check-deploy maintenance package lint-infra redrive backup restore openapi clean
 
 $(STAMP): requirements.txt requirements-dev.txt functions/requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,6 +41,11 @@ frontend-test: $(FRONTEND_STAMP)
 e2e: $(STAMP) frontend/dist/index.html
 	bash infra/local/ensure-chromium.sh
 	$(PY) -m pytest tests/e2e -q
+
+# docs/screenshots/: the whole journey in a French browser, saving the desk, gradebook and portal.
+screenshots: $(STAMP) frontend/dist/index.html
+	bash infra/local/ensure-chromium.sh
+	KORRIGO_SCREENSHOTS=docs/screenshots $(PY) -m pytest tests/e2e/test_whole_journey.py -q
 
 FUNCTIONS_BUILD := infra/build/functions
 LAMBDA_PIP := --platform manylinux2014_x86_64 --implementation cp --python-version 3.11 --only-binary=:all:

@@ -1,12 +1,17 @@
 """The whole journey of SPEC.md in the browser, in French (the interface's first language, a French
 browser): the admin sets up and dispatches an exam, the teacher grades it (typing "15,5"), the admin
 reads the gradebook and releases, and the student signs in, changes the initial password, reads the
-scores with decimal commas and downloads the graded copy."""
+scores with decimal commas and downloads the graded copy.
+
+With ``KORRIGO_SCREENSHOTS=<dir>`` (``make screenshots``) it also saves the screenshots of ``docs/``:
+the French desk at 1366×768, the gradebook, and the student portal on a 390-px phone.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 from pathlib import Path
 
@@ -22,6 +27,17 @@ ROSTER = (
     "LEFÈVRE Zoé;12/03/2011;zoe.lefevre@college.example.org;3B;G1\n"
 )
 NEW_PASSWORD = "Lavender-Comet-Harbor-58"
+SCREENSHOTS = os.environ.get("KORRIGO_SCREENSHOTS")
+
+
+def screenshot(page: Page, name: str, width: int, height: int, full_page: bool = False) -> None:
+    """Saves the page at ``width``×``height`` as ``<KORRIGO_SCREENSHOTS>/<name>.png`` (only when asked)."""
+    if not SCREENSHOTS:
+        return
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_load_state("networkidle")
+    Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=full_page)
 
 
 def open_exam(page: Page) -> None:
@@ -105,6 +121,7 @@ def teacher_grades(page: Page, base_url: str) -> None:
     canvas.click(position={"x": box["width"] * 0.7, "y": box["height"] * 0.6})  # below the folded band
     page.get_by_test_id("score-input").first.fill("15,5")
     page.get_by_test_id("appreciation-input").fill("Très bien.\nContinuez ainsi.")
+    screenshot(page, "bureau-de-correction", 1366, 768)
     page.get_by_test_id("finalize-button").click()
     page.get_by_test_id("finalize-confirm").get_by_role("button", name=re.compile("final", re.I)).click()
     status = page.get_by_test_id("copy-status")
@@ -119,6 +136,7 @@ def admin_releases(page: Page) -> None:
     row = page.get_by_test_id("gradebook-row")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("15,5")
+    screenshot(page, "carnet-de-notes", 1366, 768, full_page=True)
     page.get_by_test_id("release-toggle").click()
     page.get_by_test_id("release-confirm").click()
     expect(page.get_by_test_id("release-toggle")).to_have_attribute("data-released", "true")
@@ -149,8 +167,10 @@ def test_the_whole_journey(browser: Browser, platform_url: str, tmp_path: Path):
     row = student.get_by_test_id("result-row")
     expect(row).to_have_count(1)
     expect(row).to_contain_text("15,5")
+    screenshot(student, "portail-eleve", 390, 844)
     row.get_by_role("link").first.click()
     expect(student.get_by_test_id("result-total")).to_contain_text("15,5")
+    screenshot(student, "portail-eleve-copie", 390, 844)
     expect(student.get_by_test_id("result-question")).to_contain_text("Question unique")
     with student.expect_download() as download:
         student.get_by_test_id("download-pdf").click()
